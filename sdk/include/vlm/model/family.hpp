@@ -1,0 +1,74 @@
+#pragma once
+// A model family: what a plugin provides. The host asks it which tensors a config implies, which ops it
+// needs, and to load a Model from a checkpoint onto a backend.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vlm/backend/backend.hpp"
+#include "vlm/io/checkpoint.hpp"
+#include "vlm/model/components.hpp"
+#include "vlm/model/tensor_spec.hpp"
+
+namespace vlm {
+
+struct LoadOptions {
+  // Compute dtype for activations: F32 (parity), or BF16 where the family supports it.
+  DType compute_dtype = DType::F32;
+  // Weights converted to this dtype at load (F32 upcasts a bf16 checkpoint for parity); nullopt = stored.
+  std::optional<DType> weight_dtype;
+  Json processor_overrides = Json::object();  // e.g. {"min_pixels": ..., "max_pixels": ...}
+};
+
+struct LoadContext {
+  std::shared_ptr<const Checkpoint> checkpoint;
+  Backend* backend = nullptr;
+  LoadOptions options;
+};
+
+// A loaded model: the components this family uses (absent ones are null).
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual Processor& processor() = 0;
+  virtual const ImageProcessor* image_processor() const { return nullptr; }
+  virtual VisionEncoder* vision_encoder() { return nullptr; }
+  virtual Connector* connector() { return nullptr; }
+  virtual Decoder* decoder() { return nullptr; }
+  virtual Scorer* scorer() { return nullptr; }
+};
+
+// Everything `vlm synth` needs to write a random checkpoint in exact Hugging Face layout. The host adds
+// model.safetensors (from expected_tensors(config)) and a small byte-level BPE tokenizer.json whose
+// special tokens are `special_tokens`, in order, right after the 256 byte tokens and `merges` merges.
+struct SynthRecipe {
+  Json config;                             // config.json
+  Json generation_config = Json::object();
+  Json preprocessor_config;                // null = none
+  Json processor_config;                   // null = none
+  std::string chat_template;               // written to chat_template.json
+  std::vector<std::string> special_tokens;
+  int merges = 64;                         // BPE merges learned from a built-in corpus
+  Json tokenizer_config = Json::object();  // extra tokenizer_config.json keys (bos_token, ...)
+  DType dtype = DType::F32;                // stored weight dtype
+};
+
+class ModelFamily {
+ public:
+  virtual ~ModelFamily() = default;
+  // The tensors a checkpoint with this config holds, names exactly as Hugging Face saves them.
+  virtual std::vector<TensorSpec> expected_tensors(const ConfigView& config) const = 0;
+  // The backend ops the model uses, checked against the backend before loading.
+  virtual std::vector<Op> required_ops(const ConfigView& config) const = 0;
+  // Loads a model. Throws vlm::Error ("generation not implemented yet for this family" is a valid
+  // answer while a family is under construction).
+  virtual std::unique_ptr<Model> load(const LoadContext& context) const = 0;
+  // One line about the config: sizes, layers, heads (for `vlm info`).
+  virtual std::string summarize(const ConfigView& config) const { return {}; }
+  // Named sizes `vlm synth` can write ("tiny" for tests and demos, full sizes for benchmarks).
+  virtual std::vector<std::string> synth_sizes() const { return {}; }
+  virtual SynthRecipe synth_recipe(std::string_view size) const;
+};
+
+}  // namespace vlm
