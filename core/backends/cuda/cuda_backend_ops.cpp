@@ -1,6 +1,7 @@
 // CudaBackend ops: check placement and shapes, then launch. Each op is a few lines on purpose; the
 // arithmetic lives in kernels/*.cu and cuBLAS.
 #include <cstring>
+#include <vector>
 
 #include "cuda_backend.hpp"
 #include "cuda_status.hpp"

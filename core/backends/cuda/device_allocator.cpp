@@ -33,7 +33,6 @@ std::shared_ptr<void> DeviceAllocator::allocate(size_t bytes) {
     if (it != free_blocks_.end() && it->first <= 2 * size) {
       block_size = it->first;
       block = it->second;
-      cached_bytes_ -= block_size;
       free_blocks_.erase(it);
     }
   }
@@ -54,7 +53,6 @@ std::shared_ptr<void> DeviceAllocator::allocate(size_t bytes) {
 void DeviceAllocator::give_back(void* block, size_t bytes) {
   std::lock_guard lock(mutex_);
   free_blocks_.emplace(bytes, block);
-  cached_bytes_ += bytes;
 }
 
 void DeviceAllocator::release_cached() {
@@ -63,15 +61,9 @@ void DeviceAllocator::release_cached() {
   free_cached_locked();
 }
 
-size_t DeviceAllocator::cached_bytes() const {
-  std::lock_guard lock(mutex_);
-  return cached_bytes_;
-}
-
 void DeviceAllocator::free_cached_locked() {
   for (const auto& [bytes, block] : free_blocks_) (void)cudaFree(block);
   free_blocks_.clear();
-  cached_bytes_ = 0;
 }
 
 }  // namespace vlm::cuda

@@ -23,8 +23,8 @@ class DeviceAllocator : public std::enable_shared_from_this<DeviceAllocator> {
   // At least `bytes` of device memory (null for 0 bytes); destroying the owner returns it to the cache.
   std::shared_ptr<void> allocate(size_t bytes);
   // cudaFree every cached block (done automatically before retrying an allocation that ran out of memory).
+  // Safe while queued kernels may still touch those blocks: cudaFree waits for the device to go idle.
   void release_cached();
-  size_t cached_bytes() const;
 
  private:
   explicit DeviceAllocator(int device) : device_(device) {}
@@ -32,9 +32,8 @@ class DeviceAllocator : public std::enable_shared_from_this<DeviceAllocator> {
   void free_cached_locked();
 
   int device_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::multimap<size_t, void*> free_blocks_;  // by size, for best-fit lookup
-  size_t cached_bytes_ = 0;
 };
 
 }  // namespace vlm::cuda
