@@ -158,9 +158,12 @@ GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, c
       trace->record("generated_ids", ids);
     }
     if (trace_steps && !step_logits.empty()) {
+      // Collected step-major; HF reports [batch, steps, vocab].
       const int64_t steps = int64_t(step_logits.size()) / (batch * vocab);
-      Tensor all = Tensor::zeros(Shape{steps, batch, vocab}, DType::F32);
-      std::copy(step_logits.begin(), step_logits.end(), all.data<float>());
+      Tensor all = Tensor::zeros(Shape{batch, steps, vocab}, DType::F32);
+      for (int64_t t = 0; t < steps; ++t)
+        for (int64_t b = 0; b < batch; ++b)
+          std::copy_n(step_logits.data() + (t * batch + b) * vocab, vocab, all.data<float>() + (b * steps + t) * vocab);
       trace->record("generation_step_logits", all);
     }
   }

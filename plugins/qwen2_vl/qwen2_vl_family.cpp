@@ -1,5 +1,7 @@
 #include "qwen2_vl_family.hpp"
 
+#include "qwen2_vl_model.hpp"
+
 namespace vlm::qwen2_vl {
 
 std::vector<TensorSpec> Family::expected_tensors(const ConfigView& config) const {
@@ -11,11 +13,8 @@ std::vector<Op> Family::required_ops(const ConfigView&) const {
           Op::Rotary, Op::Embedding, Op::Add, Op::Concat, Op::Slice, Op::Permute};
 }
 
-std::unique_ptr<Model> Family::load(const LoadContext& context) const {
-  const Config config = Config::from(context.checkpoint->config());
-  context.checkpoint->validate(qwen2_vl::expected_tensors(config));
-  fail("{}: generation not implemented yet for this family (qwen2_vl); the checkpoint was read and validated",
-       context.checkpoint->dir().string());
+std::unique_ptr<vlm::Model> Family::load(const LoadContext& context) const {
+  return std::make_unique<qwen2_vl::Model>(context);
 }
 
 std::string Family::summarize(const ConfigView& view) const {

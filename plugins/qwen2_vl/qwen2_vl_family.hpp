@@ -14,7 +14,7 @@ class Family final : public ModelFamily {
  public:
   std::vector<TensorSpec> expected_tensors(const ConfigView& config) const override;
   std::vector<Op> required_ops(const ConfigView& config) const override;
-  std::unique_ptr<Model> load(const LoadContext& context) const override;
+  std::unique_ptr<vlm::Model> load(const LoadContext& context) const override;
   std::string summarize(const ConfigView& config) const override;
   std::vector<std::string> synth_sizes() const override;
   SynthRecipe synth_recipe(std::string_view size) const override;
