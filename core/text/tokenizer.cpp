@@ -45,11 +45,11 @@ struct TokenizerBuilder {
 Tokenizer::Tokenizer() = default;
 Tokenizer::~Tokenizer() = default;
 
-std::shared_ptr<const Tokenizer> Tokenizer::load(const std::filesystem::path& dir) {
+std::shared_ptr<const Tokenizer> Tokenizer::load(const std::filesystem::path& dir, TokenizerSource source) {
   if (!std::filesystem::is_directory(dir)) fail("{}: not a tokenizer directory", dir.string());
   const TokenizerConfig config = text_detail::read_tokenizer_config(dir);
   const auto json_path = dir / "tokenizer.json";
-  if (std::filesystem::exists(json_path)) {
+  if (source != TokenizerSource::SentencePiece && std::filesystem::exists(json_path)) {
     const std::string text = text_detail::read_text_file(json_path);
     try {
       return TokenizerBuilder::build(text_detail::make_pipeline_engine(text, config), config);
@@ -57,12 +57,17 @@ std::shared_ptr<const Tokenizer> Tokenizer::load(const std::filesystem::path& di
       fail("{}: {}", dir.string(), e.what());
     }
   }
-  for (const char* name : {"tokenizer.model", "spiece.model"}) {
-    const auto model_path = dir / name;
-    if (std::filesystem::exists(model_path))
-      return TokenizerBuilder::build(text_detail::make_sentencepiece_engine(model_path, config), config);
+  if (source != TokenizerSource::TokenizerJson)
+    for (const char* name : {"tokenizer.model", "spiece.model"}) {
+      const auto model_path = dir / name;
+      if (std::filesystem::exists(model_path))
+        return TokenizerBuilder::build(text_detail::make_sentencepiece_engine(model_path, config), config);
+    }
+  switch (source) {
+    case TokenizerSource::TokenizerJson: fail("{}: no tokenizer.json", dir.string());
+    case TokenizerSource::SentencePiece: fail("{}: no tokenizer.model or spiece.model", dir.string());
+    default: fail("{}: no tokenizer.json, tokenizer.model or spiece.model", dir.string());
   }
-  fail("{}: no tokenizer.json, tokenizer.model or spiece.model", dir.string());
 }
 
 std::shared_ptr<const Tokenizer> Tokenizer::from_json(std::string_view tokenizer_json,

@@ -100,6 +100,7 @@ TokenizerConfig parse_tokenizer_config(std::string_view config_text, std::string
   config.legacy = optional_bool("legacy");
   config.clean_up_tokenization_spaces = optional_bool("clean_up_tokenization_spaces");
   config.split_special_tokens = json.boolean("split_special_tokens", false);
+  config.spaces_between_special_tokens = json.boolean("spaces_between_special_tokens", true);
   config.tokenizer_class = json.optional_string("tokenizer_class").value_or("");
   if (json.has("model_max_length")) {
     const auto& v = root["model_max_length"];

@@ -21,6 +21,7 @@ struct TokenizerConfig {
   std::optional<bool> add_bos_token, add_eos_token, add_prefix_space, legacy;
   std::optional<bool> clean_up_tokenization_spaces;
   bool split_special_tokens = false;
+  bool spaces_between_special_tokens = true;  // slow-tokenizer decode only
   std::string tokenizer_class;
   std::map<std::string, std::string> chat_templates;
   std::optional<std::size_t> model_max_length;

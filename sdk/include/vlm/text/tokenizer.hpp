@@ -27,6 +27,9 @@ class TokenizerEngine;
 
 enum class TextSide { Left, Right };
 
+// Which files Tokenizer::load reads. Auto prefers tokenizer.json, as transformers' fast tokenizers do.
+enum class TokenizerSource { Auto, TokenizerJson, SentencePiece };
+
 struct BatchEncodeOptions {
   bool add_special_tokens = true;
   // Truncation: keep at most max_length ids per text (special tokens included), cut on truncation_side.
@@ -55,7 +58,8 @@ struct SpecialTokenInfo {
 class Tokenizer {
  public:
   // Reads the tokenizer files in `dir`; every problem is a vlm::Error naming the file and field.
-  static std::shared_ptr<const Tokenizer> load(const std::filesystem::path& dir);
+  static std::shared_ptr<const Tokenizer> load(const std::filesystem::path& dir,
+                                               TokenizerSource source = TokenizerSource::Auto);
   // The same from in-memory JSON texts (tests, embedded tokenizers). Config texts may be empty.
   static std::shared_ptr<const Tokenizer> from_json(std::string_view tokenizer_json,
                                                     std::string_view tokenizer_config_json = {});
