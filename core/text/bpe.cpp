@@ -74,7 +74,7 @@ struct MergeCandidate {
 
 class BpeModel final : public Model {
  public:
-  explicit BpeModel(const JsonAt& json);
+  BpeModel(const JsonAt& json, ModelTables& tables);
 
   void tokenize(std::string_view word, std::vector<int64_t>& ids) const override;
   std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
@@ -82,7 +82,7 @@ class BpeModel final : public Model {
   std::size_t id_bound() const override { return vocab_.id_bound(); }
 
  private:
-  void load_merges(const JsonAt& merges);
+  void load_merges(const std::string& where, std::vector<MergeEntry>& merges);
   bool split_merge_line(const std::string& line, std::string& left, std::string& right) const;
   void initial_symbols(std::string_view word, std::vector<Symbol>& symbols) const;
   void merge(std::vector<Symbol>& symbols) const;
@@ -101,55 +101,49 @@ class BpeModel final : public Model {
   mutable WordCache cache_;
 };
 
-BpeModel::BpeModel(const JsonAt& json) {
+BpeModel::BpeModel(const JsonAt& json, ModelTables& tables) {
   if (json.has("dropout")) {
     const auto dropout = json.at("dropout");
     if (!dropout.node.is_number() || dropout.node.get<double>() != 0.0)
       fail("{}: BPE dropout is not supported (must be null)", dropout.path);
   }
-  const auto vocab = json.at("vocab");
-  if (!vocab.node.is_object()) fail("{}: expected an object of token -> id", vocab.path);
-  for (const auto& [token, id] : vocab.node.items()) {
-    if (!id.is_number_integer()) fail("{}: \"{}\": expected an integer id", vocab.path, token);
-    vocab_.add(token, id.get<int32_t>(), vocab.path);
-  }
+  vocab_from_map(json, tables, vocab_);
   unk_token_ = json.optional_string("unk_token");
   prefix_ = json.optional_string("continuing_subword_prefix").value_or("");
   suffix_ = json.optional_string("end_of_word_suffix").value_or("");
   byte_fallback_ = json.boolean("byte_fallback", false);
   fuse_unk_ = json.boolean("fuse_unk", false);
   ignore_merges_ = json.boolean("ignore_merges", false);
-  load_merges(json.at("merges"));
+  if (!tables.has_merges) fail("{}: missing required key", json.key_path("merges"));
+  load_merges(json.key_path("merges"), tables.merges);
+  tables.merges = {};
 
   for (int b = 0; b < 256; ++b) byte_ids_[std::size_t(b)] = vocab_.find(byte_fallback_token(static_cast<unsigned char>(b))).value_or(-1);
   char_ids_.assign(0x800, -1);
   for (char32_t cp = 0; cp < 0x800; ++cp) char_ids_[cp] = vocab_.find(to_utf8(cp)).value_or(-1);
 }
 
-void BpeModel::load_merges(const JsonAt& merges) {
-  if (!merges.node.is_array()) fail("{}: expected an array", merges.path);
-  merges_.reserve(merges.node.size());
-  std::string left, right;
-  for (std::size_t rank = 0; rank < merges.node.size(); ++rank) {
-    const Json& entry = merges.node[rank];
-    if (entry.is_string()) {  // "left right"
-      if (!split_merge_line(entry.get_ref<const std::string&>(), left, right))
-        fail("{}[{}]: expected \"left right\" with both parts in the vocabulary, got \"{}\"", merges.path, rank,
-             entry.get_ref<const std::string&>());
-    } else if (entry.is_array() && entry.size() == 2 && entry[0].is_string() && entry[1].is_string()) {
-      left = entry[0].get<std::string>();
-      right = entry[1].get<std::string>();
+void BpeModel::load_merges(const std::string& where, std::vector<MergeEntry>& merges) {
+  merges_.reserve(merges.size());
+  std::string left, right, merged;
+  for (std::size_t rank = 0; rank < merges.size(); ++rank) {
+    MergeEntry& entry = merges[rank];
+    if (entry.is_line) {  // "left right"
+      if (!split_merge_line(entry.left, left, right))
+        fail("{}[{}]: expected \"left right\" with both parts in the vocabulary, got \"{}\"", where, rank, entry.left);
     } else {
-      fail("{}[{}]: expected a \"left right\" string or a [left, right] pair", merges.path, rank);
+      left = std::move(entry.left);
+      right = std::move(entry.right);
     }
     const auto left_id = vocab_.find(left);
     const auto right_id = vocab_.find(right);
-    if (!left_id) fail("{}[{}]: token \"{}\" is not in the vocabulary", merges.path, rank, left);
-    if (!right_id) fail("{}[{}]: token \"{}\" is not in the vocabulary", merges.path, rank, right);
+    if (!left_id) fail("{}[{}]: token \"{}\" is not in the vocabulary", where, rank, left);
+    if (!right_id) fail("{}[{}]: token \"{}\" is not in the vocabulary", where, rank, right);
     // The right part loses its continuing-subword prefix when merged.
-    const std::string merged = left + right.substr(std::min(prefix_.size(), right.size()));
+    merged.assign(left);
+    merged.append(right, std::min(prefix_.size(), right.size()));
     const auto merged_id = vocab_.find(merged);
-    if (!merged_id) fail("{}[{}]: merged token \"{}\" is not in the vocabulary", merges.path, rank, merged);
+    if (!merged_id) fail("{}[{}]: merged token \"{}\" is not in the vocabulary", where, rank, merged);
     merges_.insert_or_assign(PairMap::pack(*left_id, *right_id), {int32_t(rank), *merged_id});
   }
 }
@@ -267,6 +261,8 @@ void BpeModel::tokenize(std::string_view word, std::vector<int64_t>& ids) const 
 
 }  // namespace
 
-std::unique_ptr<Model> bpe_model_from_json(const JsonAt& json) { return std::make_unique<BpeModel>(json); }
+std::unique_ptr<Model> bpe_model_from_json(const JsonAt& json, ModelTables& tables) {
+  return std::make_unique<BpeModel>(json, tables);
+}
 
 }  // namespace vlm::text_detail

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "json_fields.hpp"
+#include "tokenizer_json.hpp"
 
 namespace vlm::text_detail {
 
@@ -20,13 +21,18 @@ class Model {
   virtual std::size_t id_bound() const = 0;                      // highest id + 1
 };
 
+// `json` is the "model" object without vocab/merges, which arrive parsed in `tables` (moved from).
 // `type` may be absent in older files; it is then inferred from the fields, as HF does.
-std::unique_ptr<Model> model_from_json(const JsonAt& json);
+std::unique_ptr<Model> model_from_json(const JsonAt& json, ModelTables& tables);
 
-std::unique_ptr<Model> bpe_model_from_json(const JsonAt& json);
-std::unique_ptr<Model> unigram_model_from_json(const JsonAt& json);
-std::unique_ptr<Model> wordpiece_model_from_json(const JsonAt& json);
-std::unique_ptr<Model> wordlevel_model_from_json(const JsonAt& json);
+std::unique_ptr<Model> bpe_model_from_json(const JsonAt& json, ModelTables& tables);
+std::unique_ptr<Model> unigram_model_from_json(const JsonAt& json, ModelTables& tables);
+std::unique_ptr<Model> wordpiece_model_from_json(const JsonAt& json, ModelTables& tables);
+std::unique_ptr<Model> wordlevel_model_from_json(const JsonAt& json, ModelTables& tables);
+
+// Fills `vocab` from a {"token": id} table; other shapes are an Error naming `json.path`.vocab.
+class Vocabulary;
+void vocab_from_map(const JsonAt& json, ModelTables& tables, Vocabulary& vocab);
 
 // "<0x0A>"-style byte tokens of byte_fallback vocabularies.
 std::string byte_fallback_token(unsigned char byte);

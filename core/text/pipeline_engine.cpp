@@ -9,6 +9,7 @@
 #include "normalizers.hpp"
 #include "post_processors.hpp"
 #include "pre_tokenizers.hpp"
+#include "tokenizer_json.hpp"
 
 namespace vlm::text_detail {
 namespace {
@@ -45,14 +46,9 @@ class PipelineEngine final : public TokenizerEngine {
 };
 
 PipelineEngine::PipelineEngine(std::string_view tokenizer_json, const TokenizerConfig& config) {
-  Json root;
-  try {
-    root = Json::parse(tokenizer_json);
-  } catch (const Json::parse_error& e) {
-    fail("{}: {}", kFile, e.what());
-  }
+  TokenizerJson document = parse_tokenizer_json(tokenizer_json, kFile);
+  const Json& root = document.root;
   const JsonAt json{root, std::string(kFile) + ":"};
-  if (!root.is_object()) fail("{}: expected a JSON object", kFile);
   auto member = [&](const char* key) {
     static const Json null_json;
     auto it = root.find(key);
@@ -60,7 +56,7 @@ PipelineEngine::PipelineEngine(std::string_view tokenizer_json, const TokenizerC
   };
   normalizer_ = normalizer_from_json(member("normalizer"));
   pre_tokenizer_ = pre_tokenizer_from_json(member("pre_tokenizer"));
-  model_ = model_from_json(member("model"));
+  model_ = model_from_json(member("model"), document.tables);
   post_processor_ = post_processor_from_json(member("post_processor"));
   decoder_ = decoder_from_json(member("decoder"));
   if (json.has("added_tokens")) read_added_tokens(member("added_tokens"));

@@ -15,7 +15,7 @@ constexpr double kUnknownPenalty = 10.0;
 
 class UnigramModel final : public Model {
  public:
-  explicit UnigramModel(const JsonAt& json);
+  UnigramModel(const JsonAt& json, ModelTables& tables);
 
   void tokenize(std::string_view word, std::vector<int64_t>& ids) const override;
   std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
@@ -36,17 +36,14 @@ class UnigramModel final : public Model {
   mutable WordCache cache_;
 };
 
-UnigramModel::UnigramModel(const JsonAt& json) {
-  const auto vocab = json.at("vocab");
-  if (!vocab.node.is_array()) fail("{}: expected an array of [piece, score]", vocab.path);
+UnigramModel::UnigramModel(const JsonAt& json, ModelTables& tables) {
+  const std::string where = json.key_path("vocab");
+  if (tables.vocab_kind != ModelTables::VocabKind::List) fail("{}: expected an array of [piece, score]", where);
   double min_score = std::numeric_limits<double>::infinity();
-  for (std::size_t i = 0; i < vocab.node.size(); ++i) {
-    const Json& entry = vocab.node[i];
-    if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number())
-      fail("{}[{}]: expected [piece, score]", vocab.path, i);
-    const auto& piece = entry[0].get_ref<const std::string&>();
-    const double score = entry[1].get<double>();
-    vocab_.add(piece, int32_t(i), vocab.path);
+  vocab_.reserve(tables.vocab_list.size());
+  for (std::size_t i = 0; i < tables.vocab_list.size(); ++i) {
+    const auto& [piece, score] = tables.vocab_list[i];
+    vocab_.add(piece, int32_t(i), where);
     scores_.push_back(score);
     trie_.insert(piece, int32_t(i));
     min_score = std::min(min_score, score);
@@ -139,6 +136,8 @@ void UnigramModel::tokenize(std::string_view word, std::vector<int64_t>& ids) co
 
 }  // namespace
 
-std::unique_ptr<Model> unigram_model_from_json(const JsonAt& json) { return std::make_unique<UnigramModel>(json); }
+std::unique_ptr<Model> unigram_model_from_json(const JsonAt& json, ModelTables& tables) {
+  return std::make_unique<UnigramModel>(json, tables);
+}
 
 }  // namespace vlm::text_detail

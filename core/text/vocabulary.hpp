@@ -15,28 +15,42 @@ struct StringHash {
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
+// Open addressing over ids (a token's text lives once, in tokens_): lookups touch one slot array and
+// the candidate token, which matters for the ~1M lookups of loading a large BPE merge list.
 class Vocabulary {
  public:
-  // Adds `token` with `id`; a second token for the same id or a second id for a token is an Error
-  // reported by the caller through `where`.
+  void reserve(std::size_t count);
+  // Adds `token` with `id`; `where` names the table in errors (a second token for one id).
   void add(std::string token, int32_t id, std::string_view where);
 
   std::optional<int32_t> find(std::string_view token) const {
-    auto it = ids_.find(token);
-    if (it == ids_.end()) return std::nullopt;
-    return it->second;
+    if (slots_.empty()) return std::nullopt;
+    const std::size_t h = StringHash{}(token);
+    const auto tag = uint32_t(h >> 32);
+    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.id < 0) return std::nullopt;
+      if (slot.tag == tag && tokens_[std::size_t(slot.id)] == token) return slot.id;
+    }
   }
   const std::string* token(int32_t id) const {
     if (id < 0 || std::size_t(id) >= tokens_.size() || !present_[std::size_t(id)]) return nullptr;
     return &tokens_[std::size_t(id)];
   }
   std::size_t id_bound() const { return tokens_.size(); }  // highest id + 1
-  std::size_t size() const { return ids_.size(); }
+  std::size_t size() const { return count_; }
 
  private:
-  std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> ids_;
+  struct Slot {
+    uint32_t tag;  // high hash bits, to skip most string comparisons
+    int32_t id;    // -1 = empty
+  };
+  void rehash(std::size_t capacity);
   std::vector<std::string> tokens_;
   std::vector<bool> present_;
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t count_ = 0;
 };
 
 // Prefix lookups over a set of byte strings (Unigram lattices, added-token matching).

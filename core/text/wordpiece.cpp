@@ -7,21 +7,16 @@
 namespace vlm::text_detail {
 namespace {
 
-Vocabulary vocab_from_object(const JsonAt& json) {
-  const auto vocab = json.at("vocab");
-  if (!vocab.node.is_object()) fail("{}: expected an object of token -> id", vocab.path);
+Vocabulary vocab_from_tables(const JsonAt& json, ModelTables& tables) {
   Vocabulary v;
-  for (const auto& [token, id] : vocab.node.items()) {
-    if (!id.is_number_integer()) fail("{}: \"{}\": expected an integer id", vocab.path, token);
-    v.add(token, id.get<int32_t>(), vocab.path);
-  }
+  vocab_from_map(json, tables, v);
   return v;
 }
 
 class WordPieceModel final : public Model {
  public:
-  explicit WordPieceModel(const JsonAt& json)
-      : vocab_(vocab_from_object(json)),
+  WordPieceModel(const JsonAt& json, ModelTables& tables)
+      : vocab_(vocab_from_tables(json, tables)),
         unk_token_(json.has("unk_token") ? json.string("unk_token") : "[UNK]"),
         prefix_(json.has("continuing_subword_prefix") ? json.string("continuing_subword_prefix") : "##"),
         max_chars_(json.has("max_input_chars_per_word") ? std::size_t(json.integer("max_input_chars_per_word")) : 100) {}
@@ -71,7 +66,8 @@ class WordPieceModel final : public Model {
 
 class WordLevelModel final : public Model {
  public:
-  explicit WordLevelModel(const JsonAt& json) : vocab_(vocab_from_object(json)), unk_token_(json.optional_string("unk_token")) {}
+  WordLevelModel(const JsonAt& json, ModelTables& tables)
+      : vocab_(vocab_from_tables(json, tables)), unk_token_(json.optional_string("unk_token")) {}
 
   void tokenize(std::string_view word, std::vector<int64_t>& ids) const override {
     if (auto id = vocab_.find(word)) return ids.push_back(*id);
@@ -90,7 +86,11 @@ class WordLevelModel final : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> wordpiece_model_from_json(const JsonAt& json) { return std::make_unique<WordPieceModel>(json); }
-std::unique_ptr<Model> wordlevel_model_from_json(const JsonAt& json) { return std::make_unique<WordLevelModel>(json); }
+std::unique_ptr<Model> wordpiece_model_from_json(const JsonAt& json, ModelTables& tables) {
+  return std::make_unique<WordPieceModel>(json, tables);
+}
+std::unique_ptr<Model> wordlevel_model_from_json(const JsonAt& json, ModelTables& tables) {
+  return std::make_unique<WordLevelModel>(json, tables);
+}
 
 }  // namespace vlm::text_detail
