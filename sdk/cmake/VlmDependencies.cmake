@@ -10,6 +10,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips-cpp)
 pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
+# Unicode normalization, properties and grapheme segmentation for the tokenizers (libicu-dev).
+pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
 # Debian built oneDNN with the OpenCL runtime, so its config looks for OpenCL (ocl-icd-opencl-dev).
 find_package(dnnl REQUIRED)
 
