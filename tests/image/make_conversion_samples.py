@@ -50,6 +50,9 @@ palette_transparent = Image.fromarray(rgb, "RGB").quantize(colors=16)
 palette_transparent.info["transparency"] = 3
 for name, image in samples.items():
     image.save(os.path.join(HERE, name))
+# JPEG: 4:2:0 chroma (decoder upsampling must match), and Adobe CMYK (stored inverted).
+Image.fromarray(rgb, "RGB").save(os.path.join(HERE, "rgb_420.jpg"), quality=80, subsampling=2)
+Image.fromarray(np.dstack([rgb, grey]), "CMYK").save(os.path.join(HERE, "cmyk.jpg"), quality=80)
 palette_transparent.save(os.path.join(HERE, "palette_transparent.png"), transparency=3)
 frames = [Image.fromarray(rgb, "RGB").quantize(colors=16), Image.fromarray(255 - rgb, "RGB").quantize(colors=16)]
 frames[0].save(os.path.join(HERE, "two_frames.gif"), save_all=True, append_images=frames[1:])

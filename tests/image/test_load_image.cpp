@@ -46,7 +46,8 @@ std::string error_of(Action&& action) {
 TEST_CASE("load_image converts every pixel kind to RGB exactly as PIL's convert(\"RGB\")", "[image][load]") {
   // tests/image/data/X and X.rgb, the latter written by Pillow 9.4.0 (make_conversion_samples.py).
   for (const char* name : {"rgb.png", "rgba.png", "grey.png", "grey_alpha.png", "bilevel.png", "palette.png",
-                           "palette_transparent.png", "two_frames.gif", "rgb16.png", "cmyk.tif"}) {
+                           "palette_transparent.png", "two_frames.gif", "rgb16.png", "cmyk.tif", "rgb_420.jpg",
+                           "cmyk.jpg"}) {
     INFO(name);
     const Image image = load_image(test::image_test_data(name));
     CHECK(image.width == 8);
