@@ -3,6 +3,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <random>
 
 #include <catch2/catch.hpp>
 
@@ -162,4 +163,30 @@ TEST_CASE("natural_less orders digit runs by value", "[image][load][video]") {
   CHECK(natural_less("img_007", "img_08"));
   CHECK_FALSE(natural_less("same", "same"));
   CHECK(natural_less("f1", "f1a"));
+}
+
+TEST_CASE("decoding mutated files never crashes: an image or a vlm::Error", "[image][load][errors]") {
+  // Deterministic byte flips, truncations and header-field rewrites of every sample format. Decoding must
+  // return a consistent image or throw vlm::Error (anything else, or a crash, fails the test).
+  std::mt19937 random(1234);
+  int decoded = 0, refused = 0;
+  for (const char* name : {"rgb.png", "palette.png", "two_frames.gif", "cmyk.tif", "rgb_420.jpg", "rgb16.png"}) {
+    const auto original = read_bytes(test::image_test_data(name));
+    for (int trial = 0; trial < 150; ++trial) {
+      auto bytes = original;
+      const int flips = 1 + int(random() % 8);
+      for (int f = 0; f < flips; ++f) bytes[random() % bytes.size()] = uint8_t(random());
+      if (trial % 5 == 0) bytes.resize(1 + random() % bytes.size());
+      INFO(name << " trial " << trial);
+      try {
+        const Image image = decode_image(bytes, name, {.max_pixels = 1 << 20});
+        CHECK(image.rgb.size() == size_t(image.width) * size_t(image.height) * 3);
+        ++decoded;
+      } catch (const Error& e) {
+        CHECK_THAT(e.what(), Catch::Contains(name));
+        ++refused;
+      }
+    }
+  }
+  CHECK(refused > 0);  // the mutations do reach the decoders' error paths
 }
