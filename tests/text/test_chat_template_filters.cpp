@@ -31,4 +31,5 @@ TEST_CASE("filters", "[chat_template][filters]") {
   CHECK(render("{{ 'x' | center(5) }}|{{ 'ab' | center(7) }}|{{ 'hello' | truncate(3, killwords=true, end='') }}|{{ 'hello world foo bar baz qux' | truncate(15) }}|{{ 'a b' | truncate(20) }}") == "  x  |   ab  |hello|hello world...|a b");
   CHECK(render("{{ '<b>x</b> &amp; y' | striptags }}|{{ '<a href=\"x\">' | e }}|{{ '<x>' | safe }}") == "x & y|&lt;a href=&#34;x&#34;&gt;|<x>");
   CHECK(render("{{ [1, 2, 3, 4, 5] | batch(2) | list }} {{ [1, 2, 3, 4, 5] | batch(2, 0) | list }} {{ [1, 2, 3, 4, 5] | slice(2) | list }}") == "[[1, 2], [3, 4], [5]] [[1, 2], [3, 4], [5, 0]] [[1, 2, 3], [4, 5]]");
+  CHECK(render("{{ 'été'.upper() }} {{ 'ÉTÉ'.lower() }} {{ 'straße'|upper }}") == "ÉTÉ été STRASSE");
 }
