@@ -49,8 +49,9 @@ void VitBlock::forward(Workspace& ws, Tensor& x, std::span<const int64_t> segmen
     v_.forward(be, normed, v);
   }
   if (cos.defined()) {
-    be.rotary(q, cos, sin, q);
-    be.rotary(k, cos, sin, k);
+    const Tensor c3 = cos.reshape(Shape{1, N, cos.dim(-1)}), s3 = sin.reshape(Shape{1, N, sin.dim(-1)});
+    be.rotary(q, c3, s3, q);
+    be.rotary(k, c3, s3, k);
   }
 
   Tensor attn = ws.get("vit.attn", Shape{1, N, c.heads, head_dim});
