@@ -80,6 +80,7 @@ class BpeModel final : public Model {
   std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
   const std::string* id_to_token(int32_t id) const override { return vocab_.token(id); }
   std::size_t id_bound() const override { return vocab_.id_bound(); }
+  std::size_t token_count() const override { return vocab_.size(); }
 
  private:
   void load_merges(const std::string& where, std::vector<MergeEntry>& merges);
