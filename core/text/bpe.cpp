@@ -313,6 +313,7 @@ void BpeModel::tokenize(std::string_view word, std::vector<int64_t>& ids) const 
   for (const auto& s : symbols)
     if (s.id >= 0) ids.push_back(s.id);
   cache_.store(word, ids.data() + first, ids.size() - first);
+  if (symbols.capacity() > (std::size_t(1) << 20)) symbols = {};  // do not keep a huge word's scratch alive
 }
 
 }  // namespace

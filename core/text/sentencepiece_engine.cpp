@@ -85,7 +85,7 @@ SentencePieceEngine::SentencePieceEngine(const std::filesystem::path& model_file
   int32_t next_id = sp_.GetPieceSize();
   for (auto& t : tokens) {
     if (t.id < 0) {
-      if (auto existing = added_.by_content(t.content)) continue;
+      if (added_.by_content(t.content)) continue;
       if (auto id = piece_id(t.content)) t.id = *id;
       else if (auto it = config.added_tokens_json.find(t.content); it != config.added_tokens_json.end()) t.id = it->second;
       else t.id = next_id;

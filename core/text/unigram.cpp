@@ -133,6 +133,7 @@ void UnigramModel::tokenize(std::string_view word, std::vector<int64_t>& ids) co
   const std::size_t first = ids.size();
   for (auto it = spans.rbegin(); it != spans.rend(); ++it) emit(word.substr(it->start, it->end - it->start), it->id, ids);
   cache_.store(word, ids.data() + first, ids.size() - first);
+  if (best.capacity() > (std::size_t(1) << 20)) best = {}, spans = {};  // do not keep a huge word's scratch alive
 }
 
 }  // namespace

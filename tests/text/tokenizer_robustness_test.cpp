@@ -2,6 +2,7 @@
 // random bytes to encode and random ids to decode. Each case is bounded to a few seconds.
 #include <chrono>
 #include <random>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -102,5 +103,29 @@ TEST_CASE("fuzz: random bytes encode, random ids decode", "[tokenizer][robustnes
       for (auto& id : random_ids) id = int64_t(rng() % uint64_t(bound + 300)) - 100;
       CHECK_NOTHROW(t->decode(random_ids, rng() % 2 == 0));
     }
+  }
+}
+
+TEST_CASE("one tokenizer shared by several threads", "[tokenizer][robustness]") {
+  VLM_REQUIRE_SHARED(reference, "reference");
+  for (const char* name : {"qwen2_vl", "t5"}) {
+    const auto t = load_reference(reference, name);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 400; ++i)
+      texts.push_back("word" + std::to_string(i) + " 日本語 héllo <|im_start|> " + std::string(std::size_t(i % 7), 'x'));
+    std::vector<Ids> expected;
+    for (const auto& text : texts) expected.push_back(t->encode(text));
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 4; ++k)
+      threads.emplace_back([&, k] {
+        for (int round = 0; round < 5; ++round)
+          for (std::size_t i = 0; i < texts.size(); ++i)
+            if (t->encode(texts[(i * 7 + std::size_t(k)) % texts.size()]) != expected[(i * 7 + std::size_t(k)) % texts.size()])
+              ++mismatches[std::size_t(k)];
+      });
+    for (auto& th : threads) th.join();
+    INFO(name);
+    CHECK(mismatches == std::vector<int>(4, 0));
   }
 }
