@@ -1,0 +1,36 @@
+#pragma once
+// Bulk conversions between f32 and the stored float dtypes (bf16: round-to-nearest-even, NaN kept quiet;
+// f16: IEEE half, subnormals kept), matching the scalar conversions in vlm/tensor/dtype.hpp bit for bit.
+#include <cstdint>
+#include <vector>
+
+#include "vlm/tensor/tensor.hpp"
+
+namespace vlm::cpu {
+
+// dst[i] = float(src[i]) for a float `src_dtype` (f32, bf16, f16).
+void to_f32(DType src_dtype, const void* src, float* dst, int64_t n);
+// dst[i] = src[i] rounded to a float `dst_dtype`.
+void from_f32(const float* src, DType dst_dtype, void* dst, int64_t n);
+
+// An f32 view of a small float tensor (norm weight, bias, one table row): the tensor's own memory when it
+// is already f32, otherwise a converted copy.
+class F32View {
+ public:
+  explicit F32View(const Tensor& t) {
+    if (t.dtype() == DType::F32) {
+      data_ = t.data<float>();
+    } else {
+      converted_.resize(size_t(t.numel()));
+      to_f32(t.dtype(), t.raw(), converted_.data(), t.numel());
+      data_ = converted_.data();
+    }
+  }
+  const float* data() const { return data_; }
+
+ private:
+  std::vector<float> converted_;
+  const float* data_ = nullptr;
+};
+
+}  // namespace vlm::cpu

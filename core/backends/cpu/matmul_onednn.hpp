@@ -1,0 +1,79 @@
+#pragma once
+// x @ W^T (+ bias) through oneDNN matmul primitives, built once per shape and kept in an LRU cache.
+//
+// Weight dtypes:
+//  * f32:  f32 x f32 -> f32.
+//  * bf16: bf16 x bf16 -> f32 with the bias fused; f32 activations are rounded to bf16 into a reused
+//          scratch buffer (the weight itself is used in place, never copied).
+//  * f16:  oneDNN 2.6 has no f16 matmul on AVX-512 CPUs without AVX512-FP16 (primitive creation fails),
+//          so f16 weights go through a blocked path: a block of weight rows sized to stay in L2 is
+//          widened to f32 and multiplied with an f32 primitive writing its column slice of `out`.
+//
+// The [N, K] torch layout is described to oneDNN as a transposed (column-major) [K, N] memory, so no
+// per-call reorder of the (memory-mapped) weight happens.
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "scratch.hpp"
+#include "vlm/tensor/tensor.hpp"
+
+namespace vlm::cpu {
+
+class OnednnMatmul {
+ public:
+  OnednnMatmul();
+
+  void run(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out, bool w_transposed);
+
+  // Drops every cached primitive; needed when the thread count changes, because oneDNN fixes its work
+  // partitioning when a primitive is created.
+  void clear();
+  // How many primitives were ever created (tests assert that repeated shapes reuse them).
+  int64_t primitives_built() const;
+  int64_t primitives_cached() const;
+  static const char* isa_name();
+
+ private:
+  // One GEMM problem as oneDNN sees it: src [m, k] row-major, weights [k, n] (transposed = stored [n, k]),
+  // dst [m, n] f32 with row stride ldd, bias f32 [n] when has_bias.
+  struct GemmKey {
+    int64_t m = 0;  // kRuntimeM for the runtime-M primitive
+    int64_t n = 0, k = 0, ldd = 0;
+    dnnl::memory::data_type src_type{}, weight_type{};
+    bool has_bias = false;
+    bool transposed = true;
+    bool operator==(const GemmKey&) const = default;
+  };
+  struct GemmKeyHash {
+    size_t operator()(const GemmKey& key) const;
+  };
+  struct Primitive {
+    dnnl::matmul matmul;
+    dnnl::memory src, weights, bias, dst;
+    int64_t memory_m = -1;  // rows the src/dst memories describe (the runtime-M primitive rebinds them)
+    std::unordered_map<int, dnnl::memory> args;  // kept so executing allocates nothing
+    std::list<GemmKey>::iterator lru_position;
+  };
+  static constexpr int64_t kRuntimeM = -1;
+  static constexpr size_t kCapacity = 256;
+
+  Primitive& primitive(const GemmKey& key);
+  void bind_rows(Primitive& p, const GemmKey& key, int64_t m);
+  void gemm(GemmKey key, int64_t m, const void* src, const void* weights, const float* bias, float* dst);
+  void run_f16_blocked(int64_t m, int64_t n, int64_t k, const float* x, const Tensor& w, const float* bias,
+                       float* out, bool w_transposed);
+
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  std::mutex mutex_;  // one matmul at a time: the scratch buffers and the cache are shared
+  std::unordered_map<GemmKey, Primitive, GemmKeyHash> cache_;
+  std::list<GemmKey> lru_;  // most recently used first
+  int64_t built_ = 0;
+  ScratchBuffer activations_, bias_, weight_block_;
+};
+
+}  // namespace vlm::cpu

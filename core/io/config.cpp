@@ -1,0 +1,69 @@
+#include "vlm/io/config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace vlm {
+
+namespace {
+const Json& empty_object() {
+  static const Json empty = Json::object();
+  return empty;
+}
+}  // namespace
+
+ConfigView::ConfigView() : root_(nullptr), node_(&empty_object()), file_("<none>") {}
+
+ConfigView::ConfigView(std::shared_ptr<const Json> root, std::string file)
+    : root_(std::move(root)), node_(root_.get()), file_(std::move(file)) {}
+
+ConfigView::ConfigView(std::shared_ptr<const Json> root, const Json* node, std::string file, std::string prefix)
+    : root_(std::move(root)), node_(node), file_(std::move(file)), prefix_(std::move(prefix)) {}
+
+ConfigView ConfigView::load(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open file", path.string());
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse(buffer.str(), path.filename().string());
+}
+
+ConfigView ConfigView::parse(std::string_view text, std::string file) {
+  Json json;
+  try {
+    json = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    // Byte offset -> line and column, so the user can find the typo.
+    const size_t offset = std::min(e.byte ? e.byte - 1 : 0, text.size());
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i < offset; ++i) {
+      if (text[i] == '\n') { ++line; column = 1; } else { ++column; }
+    }
+    fail("{}:{}:{}: invalid JSON ({})", file, line, column, e.what());
+  }
+  if (!json.is_object()) fail("{}: expected a JSON object at the top level", file);
+  return ConfigView(std::make_shared<const Json>(std::move(json)), std::move(file));
+}
+
+bool ConfigView::has(std::string_view key) const {
+  auto it = node_->find(std::string(key));
+  return it != node_->end() && !it->is_null();
+}
+
+ConfigView ConfigView::child(std::string_view key) const {
+  const std::string path = prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  if (!has(key)) return ConfigView(root_, &empty_object(), file_, path);
+  const Json& v = (*node_)[std::string(key)];
+  if (!v.is_object()) type_error(key, "an object");
+  return ConfigView(root_, &v, file_, path);
+}
+
+std::string ConfigView::where(std::string_view key) const {
+  return prefix_.empty() ? fmt::format("{}: {}", file_, key) : fmt::format("{}: {}.{}", file_, prefix_, key);
+}
+
+void ConfigView::type_error(std::string_view key, std::string_view expected) const {
+  fail("{}: expected {}, found {}", where(key), expected, (*node_)[std::string(key)].dump());
+}
+
+}  // namespace vlm
