@@ -189,7 +189,10 @@ std::string PipelineEngine::decode(std::span<const int64_t> ids, bool skip_speci
   }
   if (!decoder_) {
     std::string out;
-    for (std::size_t i = 0; i < tokens.size(); ++i) out += (i ? " " : "") + tokens[i];
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      if (i) out += ' ';
+      out += tokens[i];
+    }
     return out;
   }
   decoder_->decode_chain(tokens);

@@ -218,7 +218,10 @@ std::string SentencePieceEngine::decode(std::span<const int64_t> ids, bool skip_
   }
   if (!current.empty()) parts.push_back(tokens_to_string(std::move(current)));
   std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i && spaces_between_special_tokens_ ? " " : "") + parts[i];
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i && spaces_between_special_tokens_) out += ' ';
+    out += parts[i];
+  }
   return out;
 }
 
