@@ -2,7 +2,6 @@
 // lowest-ranked adjacent pair is merged until no listed merge applies. A min-heap of candidate merges
 // over a linked list of symbols keeps this O(n log n) even for multi-megabyte words.
 #include <algorithm>
-#include <queue>
 
 #include "models.hpp"
 #include "utf8.hpp"
@@ -62,15 +61,9 @@ struct Symbol {
   int32_t next;  // -1 at the ends; id == -1 marks a symbol merged into its left neighbour
 };
 
-struct MergeCandidate {
-  int32_t rank;
-  int32_t pos;
-  int32_t new_id;
-  // std::priority_queue is a max-heap: "less" means later rank, then later position.
-  bool operator<(const MergeCandidate& other) const {
-    return rank != other.rank ? rank > other.rank : pos > other.pos;
-  }
-};
+// A queued merge as one integer, (rank << 32) | position: smallest first means lowest rank, then
+// leftmost, HF's order. Rank identifies the pair, so a changed pair is detected by its rank.
+using MergeCandidate = uint64_t;
 
 class BpeModel final : public Model {
  public:
@@ -80,16 +73,20 @@ class BpeModel final : public Model {
   std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
   const std::string* id_to_token(int32_t id) const override { return vocab_.token(id); }
   std::size_t id_bound() const override { return vocab_.id_bound(); }
+  std::size_t token_count() const override { return vocab_.size(); }
 
  private:
   void load_merges(const std::string& where, std::vector<MergeEntry>& merges);
   bool split_merge_line(const std::string& line, std::string& left, std::string& right) const;
   void initial_symbols(std::string_view word, std::vector<Symbol>& symbols) const;
   void merge(std::vector<Symbol>& symbols) const;
+  void merge_bucketed(std::vector<Symbol>& symbols) const;
+  static constexpr std::size_t kBucketedMergeThreshold = 1 << 16;  // symbols
   int32_t unk_id() const;
 
   Vocabulary vocab_;
   PairMap merges_;
+  std::size_t merge_count_ = 0;
   std::optional<std::string> unk_token_;
   std::string prefix_;  // continuing_subword_prefix
   std::string suffix_;  // end_of_word_suffix
@@ -125,6 +122,7 @@ BpeModel::BpeModel(const JsonAt& json, ModelTables& tables) {
 
 void BpeModel::load_merges(const std::string& where, std::vector<MergeEntry>& merges) {
   merges_.reserve(merges.size());
+  merge_count_ = merges.size();
   std::string left, right, merged;
   for (std::size_t rank = 0; rank < merges.size(); ++rank) {
     MergeEntry& entry = merges[rank];
@@ -214,31 +212,89 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<Symbol>& symbo
 }
 
 void BpeModel::merge(std::vector<Symbol>& symbols) const {
-  thread_local std::vector<MergeCandidate> heap_storage;
-  heap_storage.clear();
-  std::priority_queue<MergeCandidate> queue(std::less<MergeCandidate>(), std::move(heap_storage));
-  auto consider = [&](int32_t pos) {
+  if (symbols.size() > kBucketedMergeThreshold) return merge_bucketed(symbols);
+  thread_local std::vector<MergeCandidate> heap;
+  heap.clear();
+  const auto later = std::greater<MergeCandidate>();
+  auto consider = [&](int32_t pos, bool keep_heap) {
     const int32_t next = symbols[std::size_t(pos)].next;
     if (next < 0) return;
-    if (const auto* m = merges_.find(PairMap::pack(symbols[std::size_t(pos)].id, symbols[std::size_t(next)].id)))
-      queue.push({m->rank, pos, m->new_id});
+    if (const auto* m = merges_.find(PairMap::pack(symbols[std::size_t(pos)].id, symbols[std::size_t(next)].id))) {
+      heap.push_back((uint64_t(uint32_t(m->rank)) << 32) | uint32_t(pos));
+      if (keep_heap) std::push_heap(heap.begin(), heap.end(), later);
+    }
   };
-  for (int32_t i = 0; i + 1 < int32_t(symbols.size()); ++i) consider(i);
-  while (!queue.empty()) {
-    const MergeCandidate top = queue.top();
-    queue.pop();
-    Symbol& left = symbols[std::size_t(top.pos)];
+  for (int32_t i = 0; i + 1 < int32_t(symbols.size()); ++i) consider(i, false);
+  std::make_heap(heap.begin(), heap.end(), later);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const MergeCandidate top = heap.back();
+    heap.pop_back();
+    const auto pos = int32_t(uint32_t(top));
+    const auto rank = int32_t(top >> 32);
+    Symbol& left = symbols[std::size_t(pos)];
     if (left.id < 0 || left.next < 0) continue;
     Symbol& right = symbols[std::size_t(left.next)];
     // Stale entry: one side changed since it was queued.
     const auto* current = merges_.find(PairMap::pack(left.id, right.id));
-    if (!current || current->new_id != top.new_id) continue;
-    left.id = top.new_id;
+    if (!current || current->rank != rank) continue;
+    left.id = current->new_id;
     right.id = -1;
     left.next = right.next;
-    if (left.next >= 0) symbols[std::size_t(left.next)].prev = top.pos;
+    if (left.next >= 0) symbols[std::size_t(left.next)].prev = pos;
+    if (left.prev >= 0) consider(left.prev, true);
+    consider(pos, true);
+  }
+  if (heap.capacity() > (std::size_t(1) << 20)) heap = {};  // do not keep a huge word's scratch alive
+}
+
+// Huge words: one bucket of positions per rank plus a bitmap of non-empty ranks. Same order as the
+// heap (lowest rank, then leftmost position), but each step touches a small per-rank heap instead of
+// one global heap of millions of entries, which is what dominates multi-megabyte words.
+void BpeModel::merge_bucketed(std::vector<Symbol>& symbols) const {
+  const std::size_t ranks = merge_count_;
+  std::vector<std::vector<uint32_t>> buckets(ranks);
+  std::vector<uint64_t> non_empty((ranks + 63) / 64, 0);
+  std::size_t lowest = ranks;
+  const auto later = std::greater<uint32_t>();
+  auto consider = [&](int32_t pos) {
+    const int32_t next = symbols[std::size_t(pos)].next;
+    if (next < 0) return;
+    const auto* m = merges_.find(PairMap::pack(symbols[std::size_t(pos)].id, symbols[std::size_t(next)].id));
+    if (!m) return;
+    const auto rank = std::size_t(m->rank);
+    auto& bucket = buckets[rank];
+    bucket.push_back(uint32_t(pos));
+    std::push_heap(bucket.begin(), bucket.end(), later);
+    non_empty[rank / 64] |= uint64_t(1) << (rank % 64);
+    lowest = std::min(lowest, rank);
+  };
+  for (int32_t i = 0; i + 1 < int32_t(symbols.size()); ++i) consider(i);
+  while (true) {
+    // Next non-empty rank at or after `lowest`.
+    std::size_t word = lowest / 64;
+    if (word >= non_empty.size()) break;
+    uint64_t bits = non_empty[word] & (~uint64_t(0) << (lowest % 64));
+    while (!bits && ++word < non_empty.size()) bits = non_empty[word];
+    if (!bits) break;
+    const std::size_t rank = word * 64 + std::size_t(__builtin_ctzll(bits));
+    lowest = rank;
+    auto& bucket = buckets[rank];
+    std::pop_heap(bucket.begin(), bucket.end(), later);
+    const auto pos = int32_t(bucket.back());
+    bucket.pop_back();
+    if (bucket.empty()) non_empty[rank / 64] &= ~(uint64_t(1) << (rank % 64));
+    Symbol& left = symbols[std::size_t(pos)];
+    if (left.id < 0 || left.next < 0) continue;
+    Symbol& right = symbols[std::size_t(left.next)];
+    const auto* current = merges_.find(PairMap::pack(left.id, right.id));
+    if (!current || std::size_t(current->rank) != rank) continue;
+    left.id = current->new_id;
+    right.id = -1;
+    left.next = right.next;
+    if (left.next >= 0) symbols[std::size_t(left.next)].prev = pos;
     if (left.prev >= 0) consider(left.prev);
-    consider(top.pos);
+    consider(pos);
   }
 }
 
@@ -257,6 +313,7 @@ void BpeModel::tokenize(std::string_view word, std::vector<int64_t>& ids) const 
   for (const auto& s : symbols)
     if (s.id >= 0) ids.push_back(s.id);
   cache_.store(word, ids.data() + first, ids.size() - first);
+  if (symbols.capacity() > (std::size_t(1) << 20)) symbols = {};  // do not keep a huge word's scratch alive
 }
 
 }  // namespace

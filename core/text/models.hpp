@@ -19,6 +19,7 @@ class Model {
   virtual std::optional<int32_t> token_to_id(std::string_view token) const = 0;
   virtual const std::string* id_to_token(int32_t id) const = 0;  // nullptr for unknown ids
   virtual std::size_t id_bound() const = 0;                      // highest id + 1
+  virtual std::size_t token_count() const = 0;                   // HF's Model::get_vocab_size
 };
 
 // `json` is the "model" object without vocab/merges, which arrive parsed in `tables` (moved from).

@@ -33,6 +33,7 @@ class PipelineEngine final : public TokenizerEngine {
 
  private:
   void read_added_tokens(const JsonAt& list);
+  int32_t next_added_id(std::string_view content) const;
   void merge_config_tokens(const TokenizerConfig& config);
   void apply_llama_bos_eos(const TokenizerConfig& config);
   void encode_text(std::string_view text, bool at_text_start, std::vector<int64_t>& ids) const;
@@ -70,30 +71,46 @@ void PipelineEngine::read_added_tokens(const JsonAt& list) {
   for (std::size_t i = 0; i < list.node.size(); ++i) {
     const auto entry = list.at(i);
     AddedToken t;
-    t.id = int32_t(entry.integer("id"));
+    entry.integer("id");  // required, but HF re-derives ids (below), so they only matter when consistent
     t.content = entry.string("content");
     t.single_word = entry.boolean("single_word", false);
     t.lstrip = entry.boolean("lstrip", false);
     t.rstrip = entry.boolean("rstrip", false);
     t.special = entry.boolean("special", false);
     t.normalized = entry.boolean("normalized", !t.special);
+    t.id = next_added_id(t.content);
     added_.add(std::move(t));
   }
+}
+
+// HF's AddedVocabulary::add_tokens: a token the model knows keeps the model's id, one already added
+// keeps its id, any other takes the next id after the model vocabulary and the added tokens so far.
+// Consistent files (all written by HF) get back exactly the ids they list.
+int32_t PipelineEngine::next_added_id(std::string_view content) const {
+  if (auto id = model_->token_to_id(content)) return *id;
+  if (const auto* existing = added_.by_content(content)) return existing->id;
+  const auto model_size = int64_t(model_->token_count());
+  int64_t max_added = -1;
+  for (const auto& t : added_.tokens()) max_added = std::max<int64_t>(max_added, t.id);
+  if (max_added < 0) return int32_t(model_size);
+  return int32_t(max_added >= model_size || model_size == 0 ? max_added + 1 : model_size);
 }
 
 // transformers' PreTrainedTokenizerFast adds what tokenizer_config.json declares but tokenizer.json
 // lacks: added_tokens_decoder entries, then the named special tokens (as special added tokens, reusing
 // a vocabulary id when the text is already a token, else the next free id).
 void PipelineEngine::merge_config_tokens(const TokenizerConfig& config) {
-  for (const auto& t : config.added_tokens_decoder)
-    if (!added_.by_id(t.id)) added_.add(t);
+  for (auto t : config.added_tokens_decoder) {
+    if (added_.by_id(t.id) || added_.by_content(t.content)) continue;
+    t.id = next_added_id(t.content);  // transformers calls add_tokens, which picks the id
+    added_.add(std::move(t));
+  }
   std::vector<AddedToken> specials;
   for (const auto& [key, t] : config.named_specials) specials.push_back(t);
   specials.insert(specials.end(), config.additional_specials.begin(), config.additional_specials.end());
   for (auto t : specials) {
     if (added_.by_content(t.content)) continue;
-    const auto existing = model_->token_to_id(t.content);
-    t.id = existing ? *existing : int32_t(vocab_size());
+    t.id = next_added_id(t.content);
     t.special = true;
     added_.add(std::move(t));
   }
@@ -172,7 +189,10 @@ std::string PipelineEngine::decode(std::span<const int64_t> ids, bool skip_speci
   }
   if (!decoder_) {
     std::string out;
-    for (std::size_t i = 0; i < tokens.size(); ++i) out += (i ? " " : "") + tokens[i];
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      if (i) out += ' ';
+      out += tokens[i];
+    }
     return out;
   }
   decoder_->decode_chain(tokens);

@@ -85,7 +85,7 @@ SentencePieceEngine::SentencePieceEngine(const std::filesystem::path& model_file
   int32_t next_id = sp_.GetPieceSize();
   for (auto& t : tokens) {
     if (t.id < 0) {
-      if (auto existing = added_.by_content(t.content)) continue;
+      if (added_.by_content(t.content)) continue;
       if (auto id = piece_id(t.content)) t.id = *id;
       else if (auto it = config.added_tokens_json.find(t.content); it != config.added_tokens_json.end()) t.id = it->second;
       else t.id = next_id;
@@ -218,7 +218,10 @@ std::string SentencePieceEngine::decode(std::span<const int64_t> ids, bool skip_
   }
   if (!current.empty()) parts.push_back(tokens_to_string(std::move(current)));
   std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i && spaces_between_special_tokens_ ? " " : "") + parts[i];
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i && spaces_between_special_tokens_) out += ' ';
+    out += parts[i];
+  }
   return out;
 }
 

@@ -21,6 +21,7 @@ class UnigramModel final : public Model {
   std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
   const std::string* id_to_token(int32_t id) const override { return vocab_.token(id); }
   std::size_t id_bound() const override { return vocab_.id_bound(); }
+  std::size_t token_count() const override { return vocab_.size(); }
 
  private:
   void emit(std::string_view piece, int32_t id, std::vector<int64_t>& ids) const;
@@ -132,6 +133,7 @@ void UnigramModel::tokenize(std::string_view word, std::vector<int64_t>& ids) co
   const std::size_t first = ids.size();
   for (auto it = spans.rbegin(); it != spans.rend(); ++it) emit(word.substr(it->start, it->end - it->start), it->id, ids);
   cache_.store(word, ids.data() + first, ids.size() - first);
+  if (best.capacity() > (std::size_t(1) << 20)) best = {}, spans = {};  // do not keep a huge word's scratch alive
 }
 
 }  // namespace

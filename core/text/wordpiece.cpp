@@ -51,6 +51,7 @@ class WordPieceModel final : public Model {
   std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
   const std::string* id_to_token(int32_t id) const override { return vocab_.token(id); }
   std::size_t id_bound() const override { return vocab_.id_bound(); }
+  std::size_t token_count() const override { return vocab_.size(); }
 
  private:
   void push_unk(std::vector<int64_t>& ids) const {
@@ -78,6 +79,7 @@ class WordLevelModel final : public Model {
   std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
   const std::string* id_to_token(int32_t id) const override { return vocab_.token(id); }
   std::size_t id_bound() const override { return vocab_.id_bound(); }
+  std::size_t token_count() const override { return vocab_.size(); }
 
  private:
   Vocabulary vocab_;
