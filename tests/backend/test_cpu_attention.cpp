@@ -151,6 +151,14 @@ TEST_CASE("attention: additive masks broadcast over batch and heads, -inf rows",
   c.params.q_offset = 2;
   check_attention(c, 10);
 
+  // Decoding (one query) batches a kv head's query heads into one GEMM: masks must still follow each head.
+  AttentionCase decode = c;
+  decode.q_len = 1;
+  decode.params.q_offset = 4;
+  Tensor decode_per_head = random_f32({2, 4, 1, 5}, 14, -4.0f, 4.0f);
+  decode.params.additive_mask = &decode_per_head;
+  check_attention(decode, 15);
+
   Tensor per_batch = random_f32({2, 1, 3, 5}, 11, -2.0f, 2.0f);
   c.params.additive_mask = &per_batch;
   Tensor mask = Tensor::zeros({2, 9}, DType::U8);
