@@ -76,6 +76,7 @@ TEST_CASE("matmul with bf16 weights: f32 activations are rounded to bf16, bias f
     check_matmul({{7}, 96, 33, DType::BF16, DType::F32, DType::F32, transposed}, seed++);
     check_matmul({{2, 5}, 45, 20, DType::BF16, DType::BF16, DType::BF16, transposed}, seed++);
     check_matmul({{1}, 300, 64, DType::BF16, DType::BF16, DType::F16, transposed}, seed++);
+    check_matmul({{1}, 64, 37, DType::BF16, DType::F32, DType::F32, transposed}, seed++);  // K % 32 == 0
   }
 }
 
