@@ -58,7 +58,6 @@ void OnednnMatmul::clear() {
 }
 
 int64_t OnednnMatmul::primitives_built() const { return built_; }
-int64_t OnednnMatmul::primitives_cached() const { return int64_t(cache_.size()); }
 
 OnednnMatmul::Primitive& OnednnMatmul::primitive(const GemmKey& key) {
   if (auto it = cache_.find(key); it != cache_.end()) {
