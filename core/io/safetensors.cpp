@@ -148,19 +148,19 @@ Tensor SafetensorsFile::tensor(const std::string& name) const {
                         std::static_pointer_cast<const void>(keep_alive));
 }
 
-void write_safetensors(const std::filesystem::path& path,
-                       const std::vector<std::pair<std::string, Tensor>>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+void write_safetensors_streamed(const std::filesystem::path& path, const std::vector<SafetensorsEntry>& entries,
+                                const std::function<Tensor(size_t)>& produce,
+                                const std::map<std::string, std::string>& metadata) {
   Json header = Json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
-  for (const auto& [name, t] : tensors) {
-    if (!t.is_host()) fail("write_safetensors: tensor '{}' is not on the host", name);
-    std::vector<int64_t> dims(t.shape().dims().begin(), t.shape().dims().end());
-    header[name] = {{"dtype", std::string(dtype_safetensors_name(t.dtype()))},
-                    {"shape", dims},
-                    {"data_offsets", {offset, offset + t.nbytes()}}};
-    offset += t.nbytes();
+  for (const auto& e : entries) {
+    const uint64_t bytes = uint64_t(e.shape.numel()) * dtype_size(e.dtype);
+    std::vector<int64_t> dims(e.shape.dims().begin(), e.shape.dims().end());
+    header[e.name] = {{"dtype", std::string(dtype_safetensors_name(e.dtype))},
+                      {"shape", dims},
+                      {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // keep the data section 8-byte aligned
@@ -173,10 +173,27 @@ void write_safetensors(const std::filesystem::path& path,
     for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(text.size()) >> (8 * i));
     out.write(reinterpret_cast<const char*>(len), 8);
     out.write(text.data(), std::streamsize(text.size()));
-    for (const auto& [name, t] : tensors) out.write(static_cast<const char*>(t.raw()), std::streamsize(t.nbytes()));
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const Tensor t = produce(i);
+      if (!t.is_host() || t.dtype() != entries[i].dtype || !(t.shape() == entries[i].shape))
+        fail("write_safetensors: tensor '{}' produced as {} {}, declared {} {}", entries[i].name,
+             dtype_name(t.dtype()), t.shape().str(), dtype_name(entries[i].dtype), entries[i].shape.str());
+      out.write(static_cast<const char*>(t.raw()), std::streamsize(t.nbytes()));
+    }
     if (!out.flush()) fail("{}: write failed (disk full?)", tmp.string());
   }
   std::filesystem::rename(tmp, path);
+}
+
+void write_safetensors(const std::filesystem::path& path,
+                       const std::vector<std::pair<std::string, Tensor>>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  std::vector<SafetensorsEntry> entries;
+  for (const auto& [name, t] : tensors) {
+    if (!t.is_host()) fail("write_safetensors: tensor '{}' is not on the host", name);
+    entries.push_back({name, t.dtype(), t.shape()});
+  }
+  write_safetensors_streamed(path, entries, [&](size_t i) { return tensors[i].second; }, metadata);
 }
 
 }  // namespace vlm

@@ -4,11 +4,14 @@ find_package(OpenMP REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+find_package(yaml-cpp REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips-cpp)
 pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
+# Unicode normalization, properties and grapheme segmentation for the tokenizers (libicu-dev).
+pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
 # Debian built oneDNN with the OpenCL runtime, so its config looks for OpenCL (ocl-icd-opencl-dev).
 find_package(dnnl REQUIRED)
 

@@ -4,7 +4,7 @@
 function(vlm_warnings target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
-  if(VLM_NATIVE)
+  if(VLM_NATIVE AND NOT DEFINED VLM_OUT_OF_TREE)
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
   endif()
 endfunction()
@@ -17,10 +17,13 @@ function(vlm_add_model_plugin name)
   set_target_properties(vlm_plugin_${name} PROPERTIES
     PREFIX "lib"
     CXX_VISIBILITY_PRESET hidden
-    VISIBILITY_INLINES_HIDDEN ON
-    LIBRARY_OUTPUT_DIRECTORY ${VLM_PLUGIN_OUTPUT_DIR})
+    VISIBILITY_INLINES_HIDDEN ON)
+  if(VLM_PLUGIN_OUTPUT_DIR)  # in-tree: next to the host; out of tree: the caller's build folder
+    set_target_properties(vlm_plugin_${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${VLM_PLUGIN_OUTPUT_DIR})
+  endif()
   if(COMMAND vlm_warnings)
     vlm_warnings(vlm_plugin_${name})
   endif()
+  include(GNUInstallDirs)
   install(TARGETS vlm_plugin_${name} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/vlm/plugins)
 endfunction()

@@ -15,6 +15,8 @@
 namespace vlm {
 
 using Json = nlohmann::json;
+// Keeps object keys in insertion order, as Python dicts do (chat messages: templates may print them).
+using OrderedJson = nlohmann::ordered_json;
 
 class ConfigView {
  public:

@@ -4,6 +4,7 @@
 // borrowed views of the mapping in their stored dtype; the mapping lives as long as any view does.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,6 +45,18 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
   std::weak_ptr<const SafetensorsFile> self_;
 };
+
+// Streams a safetensors file: the header is written from `entries` first, then `produce(i)` is called
+// for each entry in order and must return a host tensor of that entry's shape and dtype. Large
+// checkpoints never need to be in memory at once. Writes to "<path>.partial" and renames at the end.
+struct SafetensorsEntry {
+  std::string name;
+  DType dtype;
+  Shape shape;
+};
+void write_safetensors_streamed(const std::filesystem::path& path, const std::vector<SafetensorsEntry>& entries,
+                                const std::function<Tensor(size_t)>& produce,
+                                const std::map<std::string, std::string>& metadata = {});
 
 // Writes tensors (host, any dtype) as one safetensors file, in the given order, with optional metadata.
 // Used by `vlm synth`, `--dump` and tests. Writes to a temporary name and renames, so a crash never leaves a

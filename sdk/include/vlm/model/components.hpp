@@ -39,10 +39,10 @@ class ImageProcessor {
 // One request of a batch: an HF-style conversation (role + content string or list of
 // {type: text|image|video}) rendered through the chat template, or a raw prompt used as is.
 struct Prompt {
-  Json messages;    // array; used when `raw` is empty
-  std::string raw;  // the exact text, special tokens included
+  OrderedJson messages;  // array; used when `raw` is empty
+  std::string raw;       // the exact text, special tokens included
   bool add_generation_prompt = true;
-  Json template_kwargs = Json::object();  // extra chat-template variables
+  OrderedJson template_kwargs = OrderedJson::object();  // extra chat-template variables
   std::vector<Image> images;
   std::vector<Video> videos;
 };

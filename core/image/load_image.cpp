@@ -1,0 +1,53 @@
+#include <filesystem>
+
+#include <vips/vips8>
+
+#include "vips_runtime.hpp"
+#include "vips_to_rgb.hpp"
+#include "vlm/image/load.hpp"
+#include "vlm/util/error.hpp"
+
+namespace vlm {
+
+namespace {
+
+// Sequential access: decode top to bottom without keeping the whole file's pixels twice. fail_on=error:
+// truncated or corrupt files are errors (PIL raises on them too) rather than grey-filled images.
+vips::VOption* strict_sequential_load() {
+  return vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL)->set("fail_on", VIPS_FAIL_ON_ERROR);
+}
+
+}  // namespace
+
+Image load_image(const std::filesystem::path& path, const ImageLoadOptions& options) {
+  image_detail::ensure_vips_started();
+  const std::string source = path.string();
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (!std::filesystem::exists(status)) fail("{}: no such file", source);
+  if (std::filesystem::is_directory(status)) fail("{}: is a folder, not an image file", source);
+  vips::VImage header;
+  try {
+    // Through a VSource rather than new_from_file, so that a name containing "[...]" is not parsed as
+    // libvips load options; the format is sniffed from the content, never from the extension.
+    header = vips::VImage::new_from_source(vips::VSource::new_from_file(source.c_str()), "",
+                                           strict_sequential_load());
+  } catch (const vips::VError&) {
+    fail("{}: cannot read image: {}", source, image_detail::take_vips_error());
+  }
+  return image_detail::vips_to_rgb(header, source, options);
+}
+
+Image decode_image(std::span<const uint8_t> encoded, const std::string& source, const ImageLoadOptions& options) {
+  image_detail::ensure_vips_started();
+  if (encoded.empty()) fail("{}: empty image data", source);
+  vips::VImage header;
+  try {
+    header = vips::VImage::new_from_buffer(encoded.data(), encoded.size(), "", strict_sequential_load());
+  } catch (const vips::VError&) {
+    fail("{}: cannot read image: {}", source, image_detail::take_vips_error());
+  }
+  return image_detail::vips_to_rgb(header, source, options);
+}
+
+}  // namespace vlm

@@ -1,0 +1,75 @@
+#include "vlm/model/processing.hpp"
+
+#include <fstream>
+
+#include "vlm/util/error.hpp"
+
+namespace vlm {
+
+PromptRenderer::PromptRenderer(const std::filesystem::path& dir) : checkpoint_(dir.string()) {
+  if (auto source = find_chat_template(dir))
+    template_ = std::make_shared<const ChatTemplate>(ChatTemplate::parse(source->source, source->origin));
+  const auto config_path = dir / "tokenizer_config.json";
+  if (std::filesystem::exists(config_path)) {
+    std::ifstream in(config_path);
+    try {
+      tokenizer_config_ = OrderedJson::parse(in);
+    } catch (const OrderedJson::exception& e) {
+      fail("{}: invalid JSON: {}", config_path.string(), e.what());
+    }
+  }
+}
+
+std::string PromptRenderer::render(const Prompt& prompt) const {
+  if (prompt.messages.is_null() || prompt.messages.empty()) return prompt.raw;
+  if (!template_)
+    fail("{}: the checkpoint has no chat template (chat_template.jinja / .json or tokenizer_config.json); pass a "
+         "raw prompt instead",
+         checkpoint_);
+  ChatTemplateOptions options;
+  options.add_generation_prompt = prompt.add_generation_prompt;
+  options.extra = prompt.template_kwargs;
+  return template_->render(chat_template_context(prompt.messages, tokenizer_config_, options));
+}
+
+size_t count_occurrences(std::string_view text, std::string_view needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string_view::npos; at = text.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
+std::string expand_placeholders(std::string_view text, std::string_view placeholder, std::string_view replacement,
+                                std::span<const int64_t> counts, size_t& next, std::string_view what) {
+  std::string out;
+  size_t from = 0;
+  for (size_t at = text.find(placeholder); at != std::string_view::npos; at = text.find(placeholder, from)) {
+    if (next >= counts.size())
+      fail("the prompt has more {} placeholders than {}s given ({})", what, what, counts.size());
+    out.append(text.substr(from, at - from));
+    for (int64_t i = 0; i < counts[next]; ++i) out.append(replacement);
+    ++next;
+    from = at + placeholder.size();
+  }
+  out.append(text.substr(from));
+  return out;
+}
+
+void pad_left(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, ModelInputs& inputs) {
+  size_t longest = 0;
+  for (const auto& r : rows) longest = std::max(longest, r.size());
+  const auto batch = int64_t(rows.size()), length = int64_t(longest);
+  Tensor ids = Tensor::zeros(Shape{batch, length}, DType::I64);
+  Tensor mask = Tensor::zeros(Shape{batch, length}, DType::I64);
+  for (int64_t b = 0; b < batch; ++b) {
+    const auto& row = rows[size_t(b)];
+    const int64_t pad = length - int64_t(row.size());
+    for (int64_t s = 0; s < length; ++s) {
+      ids.data<int64_t>()[b * length + s] = s < pad ? pad_id : row[size_t(s - pad)];
+      mask.data<int64_t>()[b * length + s] = s < pad ? 0 : 1;
+    }
+  }
+  inputs.tensors["input_ids"] = ids;
+  inputs.tensors["attention_mask"] = mask;
+}
+
+}  // namespace vlm

@@ -1,0 +1,80 @@
+#include "vlm/nn/text_model.hpp"
+
+#include "vlm/util/error.hpp"
+
+namespace vlm {
+
+TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c) {
+  TextModel m;
+  m.config_ = c;
+  const int64_t hidden = c.layer.hidden;
+  m.embed_tokens_ = weights.load(c.prefix + ".embed_tokens.weight", Shape{c.vocab_size, hidden});
+  for (int64_t i = 0; i < c.layers; ++i)
+    m.layers_.push_back(DecoderLayer::load(weights, c.prefix + ".layers." + std::to_string(i), c.layer, c.names));
+  m.norm_ = Norm::rms(weights, c.prefix + ".norm", hidden, c.layer.norm_eps);
+  // Hugging Face ties (and ignores a saved lm_head) when tie_word_embeddings is true.
+  m.lm_head_ = c.tie_word_embeddings ? m.embed_tokens_ : weights.load(c.lm_head + ".weight", Shape{c.vocab_size, hidden});
+  return m;
+}
+
+void TextModel::embed(Backend& backend, std::span<const int64_t> ids, Tensor& out) const {
+  const Tensor host_ids = Tensor::borrow(const_cast<int64_t*>(ids.data()), Shape{int64_t(ids.size())}, DType::I64,
+                                         Device::cpu(), nullptr);
+  for (const int64_t id : ids)
+    if (id < 0 || id >= config_.vocab_size)
+      fail("token id {} is outside the model's vocabulary of {} (wrong tokenizer for this checkpoint?)", id,
+           config_.vocab_size);
+  if (backend.device().kind == DeviceKind::CPU) {
+    backend.embedding(host_ids, embed_tokens_, out);
+  } else {
+    Tensor device_ids = backend.empty(host_ids.shape(), DType::I64);
+    backend.copy(host_ids, device_ids);
+    backend.embedding(device_ids, embed_tokens_, out);
+  }
+}
+
+void TextModel::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin, KVCache& cache) const {
+  for (size_t i = 0; i < layers_.size(); ++i) layers_[i].forward(ws, hidden, cos, sin, cache, int(i));
+  cache.commit();
+}
+
+void TextModel::final_norm(Backend& backend, const Tensor& hidden_rows, Tensor& out) const {
+  norm_.forward(backend, hidden_rows, out);
+}
+
+void TextModel::logits(Workspace& ws, const Tensor& hidden_rows, Tensor& out) const {
+  Tensor normed = ws.get("text.final_norm", hidden_rows.shape());
+  norm_.forward(ws.backend(), hidden_rows, normed);
+  ws.backend().matmul(normed, lm_head_, nullptr, out, true);
+}
+
+void merge_features(Backend& backend, std::span<const int64_t> ids, int64_t token_id, const Tensor& features,
+                    Tensor& embeds, const std::string& what) {
+  int64_t placeholders = 0;
+  for (const int64_t id : ids) placeholders += id == token_id;
+  const int64_t available = features.defined() ? features.dim(0) : 0;
+  if (placeholders != available)
+    fail("the prompt has {} {} placeholder token(s) (id {}) but the {}s produced {} feature row(s); the number of "
+         "{} markers in the prompt must match the {}s given",
+         placeholders, what, token_id, what, available, what, what);
+  if (!placeholders) return;
+  const int64_t hidden = embeds.dim(-1);
+  const Tensor rows = embeds.reshape(Shape{embeds.numel() / hidden, hidden});
+  // Copy contiguous runs of placeholders at once: images occupy long consecutive spans.
+  int64_t next = 0;
+  for (size_t i = 0; i < ids.size();) {
+    if (ids[i] != token_id) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < ids.size() && ids[end] == token_id) ++end;
+    const int64_t run = int64_t(end - i);
+    Tensor dst = rows.rows(int64_t(i), run);
+    backend.copy(features.rows(next, run), dst);
+    next += run;
+    i = end;
+  }
+}
+
+}  // namespace vlm

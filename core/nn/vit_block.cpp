@@ -1,0 +1,85 @@
+#include <cmath>
+
+#include "vlm/nn/transformer.hpp"
+#include "vlm/util/error.hpp"
+
+namespace vlm {
+
+VitBlock VitBlock::load(const WeightLoader& w, const std::string& prefix, const VitBlockConfig& c, const VitBlockNames& n) {
+  VitBlock block;
+  block.config_ = c;
+  const std::string p = prefix + ".";
+  block.norm1_ = Norm::layer(w, p + n.norm1, c.dim, c.norm_eps);
+  block.norm2_ = Norm::layer(w, p + n.norm2, c.dim, c.norm_eps);
+  if (c.fused_qkv) {
+    block.qkv_ = Linear::load(w, p + n.qkv, c.dim, 3 * c.dim, true);
+  } else {
+    block.q_ = Linear::load(w, p + n.q, c.dim, c.dim, true);
+    block.k_ = Linear::load(w, p + n.k, c.dim, c.dim, true);
+    block.v_ = Linear::load(w, p + n.v, c.dim, c.dim, true);
+  }
+  block.out_ = Linear::load(w, p + n.out, c.dim, c.dim, true);
+  block.fc1_ = Linear::load(w, p + n.fc1, c.dim, c.mlp_hidden, true);
+  block.fc2_ = Linear::load(w, p + n.fc2, c.mlp_hidden, c.dim, true);
+  return block;
+}
+
+void VitBlock::forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor& cos,
+                       const Tensor& sin) const {
+  Backend& be = ws.backend();
+  const auto& c = config_;
+  const int64_t N = x.dim(0), head_dim = c.dim / c.heads;
+
+  Tensor normed = ws.get("vit.normed", x.shape());
+  norm1_.forward(be, x, normed);
+  Tensor q = ws.get("vit.q", Shape{1, N, c.heads, head_dim});
+  Tensor k = ws.get("vit.k", Shape{1, N, c.heads, head_dim});
+  Tensor v = ws.get("vit.v", Shape{1, N, c.heads, head_dim});
+  if (c.fused_qkv) {
+    // The fused projection's rows are [q | k | v]; split them with slices along the feature axis.
+    Tensor qkv = ws.get("vit.qkv", Shape{N, 3 * c.dim});
+    qkv_.forward(be, normed, qkv);
+    Tensor q2 = q.reshape(Shape{N, c.dim}), k2 = k.reshape(Shape{N, c.dim}), v2 = v.reshape(Shape{N, c.dim});
+    be.slice(qkv, 1, 0, q2);
+    be.slice(qkv, 1, c.dim, k2);
+    be.slice(qkv, 1, 2 * c.dim, v2);
+  } else {
+    q_.forward(be, normed, q);
+    k_.forward(be, normed, k);
+    v_.forward(be, normed, v);
+  }
+  if (cos.defined()) {
+    be.rotary(q, cos, sin, q);
+    be.rotary(k, cos, sin, k);
+  }
+
+  Tensor attn = ws.get("vit.attn", Shape{1, N, c.heads, head_dim});
+  AttentionParams params;
+  params.scale = 1.0f / std::sqrt(float(head_dim));
+  const std::vector<int64_t> whole{N};
+  const auto parts = segments.empty() ? std::span<const int64_t>(whole) : segments;
+  int64_t start = 0;
+  for (const int64_t len : parts) {
+    if (len <= 0 || start + len > N) fail("vision block: segment lengths do not add up to {} tokens", N);
+    // Each segment (one image or frame) is a contiguous block of rows: attend within it only.
+    auto rows = [&](const Tensor& t) {
+      return t.reshape(Shape{N, c.heads, head_dim}).rows(start, len).reshape(Shape{1, len, c.heads, head_dim});
+    };
+    Tensor out_rows = rows(attn);
+    be.attention(rows(q), rows(k), rows(v), out_rows, params);
+    start += len;
+  }
+  if (start != N) fail("vision block: segment lengths sum to {}, expected {}", start, N);
+  Tensor projected = ws.get("vit.proj", x.shape());
+  out_.forward(be, attn, projected);
+  be.add(x, projected, x);
+
+  norm2_.forward(be, x, normed);
+  Tensor hidden = ws.get("vit.mlp", Shape{N, c.mlp_hidden});
+  fc1_.forward(be, normed, hidden);
+  be.activation(c.activation, hidden, hidden);
+  fc2_.forward(be, hidden, projected);
+  be.add(x, projected, x);
+}
+
+}  // namespace vlm

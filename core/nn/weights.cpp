@@ -1,0 +1,16 @@
+#include "vlm/nn/weights.hpp"
+
+namespace vlm {
+
+Tensor WeightLoader::load(const std::string& name, const Shape& expected) const {
+  Tensor host = checkpoint_->tensor(name, expected);
+  if (convert_to_ && *convert_to_ != host.dtype() && is_float(host.dtype())) host = host.to(*convert_to_);
+  return backend_->upload(host);
+}
+
+Tensor WeightLoader::load_optional(const std::string& name, const Shape& expected) const {
+  if (!checkpoint_->has_tensor(name)) return Tensor();
+  return load(name, expected);
+}
+
+}  // namespace vlm

@@ -1,0 +1,28 @@
+#include "vlm/nn/workspace.hpp"
+
+namespace vlm {
+
+Tensor Workspace::get(std::string_view slot, const Shape& shape, DType dtype) {
+  const size_t bytes = size_t(shape.numel()) * dtype_size(dtype);
+  auto it = buffers_.find(slot);
+  if (it == buffers_.end() || it->second.nbytes() < bytes) {
+    // Grow geometrically so a sequence that lengthens token by token reallocates O(log n) times.
+    const size_t previous = it == buffers_.end() ? 0 : it->second.nbytes();
+    const size_t capacity = std::max(bytes, previous + previous / 2);
+    Tensor buffer = backend_->empty(Shape{int64_t(capacity)}, DType::U8);
+    if (it == buffers_.end())
+      it = buffers_.emplace(std::string(slot), std::move(buffer)).first;
+    else
+      it->second = std::move(buffer);
+  }
+  const Tensor& buffer = it->second;
+  return Tensor::borrow(const_cast<void*>(buffer.raw()), shape, dtype, buffer.device(), buffer.owner());
+}
+
+size_t Workspace::bytes_reserved() const {
+  size_t total = 0;
+  for (const auto& [name, t] : buffers_) total += t.nbytes();
+  return total;
+}
+
+}  // namespace vlm

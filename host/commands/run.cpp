@@ -1,0 +1,146 @@
+// vlm run: images / video + prompt -> generated text. The family issues complete the pipeline; this file
+// owns the command-line contract shared by every family.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "../command.hpp"
+#include "../run/request.hpp"
+#include "vlm/generate/generate.hpp"
+#include "vlm/model/tensor_dump.hpp"
+#include "vlm/registry/loader.hpp"
+#include "vlm/util/error.hpp"
+
+namespace vlm::host {
+
+int run_command(const std::vector<std::string>& args) {
+  po::options_description model_opts("model and device");
+  model_opts.add_options()
+      ("model,m", po::value<std::string>()->required(), "named model, checkpoint directory or Hugging Face repo id")
+      ("device,d", po::value<std::string>()->default_value("auto"), "auto | cpu | cuda")
+      ("threads,t", po::value<int>()->default_value(0), "CPU threads (0 = all cores)")
+      ("dtype", po::value<std::string>(), "compute dtype: f32 (parity) or bf16")
+      ("min-pixels", po::value<int64_t>(), "image processor: fewest pixels an image is resized to")
+      ("max-pixels", po::value<int64_t>(), "image processor: most pixels an image is resized to");
+  po::options_description input_opts("inputs");
+  input_opts.add_options()
+      ("image,i", po::value<std::vector<std::string>>()->composing(), "image file (repeatable)")
+      ("video", po::value<std::vector<std::string>>()->composing(), "video: a folder of frames (repeatable)")
+      ("prompt,p", po::value<std::string>(), "user text; images go first in one user turn of the chat template")
+      ("raw", "send --prompt as is, without the chat template")
+      ("messages", po::value<std::string>(), "HF-style conversation JSON file (image/video items name files with path)");
+  po::options_description gen_opts("generation");
+  gen_opts.add_options()
+      ("max-new-tokens", po::value<int64_t>(), "tokens to generate at most (default: the model's settings, else 128)")
+      ("greedy", "greedy decoding (otherwise generation_config.json decides, as in Hugging Face; any sampling flag turns sampling on)")
+      ("temperature", po::value<double>(), "sampling temperature")
+      ("top-k", po::value<int64_t>(), "top-k sampling")
+      ("top-p", po::value<double>(), "nucleus sampling")
+      ("min-p", po::value<double>(), "min-p sampling")
+      ("repetition-penalty", po::value<double>(), "repetition penalty")
+      ("seed", po::value<uint64_t>(), "sampling seed")
+      ("stop", po::value<std::vector<std::string>>()->composing(), "stop string (repeatable)")
+      ("stop-id", po::value<std::vector<int64_t>>()->composing(), "extra stop token id (repeatable)")
+      ("ignore-eos", "do not stop at end-of-sequence tokens");
+  po::options_description out_opts("output");
+  out_opts.add_options()
+      ("json", "print one JSON object: prompt_ids, generated_ids, text, timings")
+      ("dump", po::value<std::string>(), "write intermediate tensors (HF names) to DIR/tensors.safetensors");
+  po::options_description options;
+  options.add(model_opts).add(input_opts).add(gen_opts).add(out_opts);
+  po::variables_map vm;
+  if (!parse_options(args,
+                     "usage: vlm run --model MODEL [--image FILE]... (--prompt TEXT | --messages FILE) [options]",
+                     options, {}, vm))
+    return 0;
+  if (!vm.count("prompt") && !vm.count("messages")) throw po::error("give --prompt TEXT or --messages FILE");
+  if (vm.count("prompt") && vm.count("messages")) throw po::error("--prompt and --messages exclude each other");
+
+  registry::LoadRequest request;
+  request.model = vm["model"].as<std::string>();
+  request.device = vm["device"].as<std::string>();
+  request.threads = vm["threads"].as<int>();
+  if (vm.count("dtype")) {
+    const auto dtype = dtype_from_name(vm["dtype"].as<std::string>());
+    if (!dtype || (*dtype != DType::F32 && *dtype != DType::BF16)) throw po::error("--dtype must be f32 or bf16");
+    request.options.compute_dtype = *dtype;
+  }
+  if (vm.count("min-pixels")) request.options.processor_overrides["min_pixels"] = vm["min-pixels"].as<int64_t>();
+  if (vm.count("max-pixels")) request.options.processor_overrides["max_pixels"] = vm["max-pixels"].as<int64_t>();
+
+  // Inputs are read (and images decoded) before the model loads, so a bad file fails fast.
+  const auto strings = [&](const char* key) {
+    return vm.count(key) ? vm[key].as<std::vector<std::string>>() : std::vector<std::string>{};
+  };
+  std::vector<Prompt> prompts;
+  if (vm.count("messages")) {
+    if (vm.count("image") || vm.count("video")) throw po::error("with --messages, name images and videos inside the file");
+    prompts = prompts_from_messages_file(vm["messages"].as<std::string>());
+  } else {
+    prompts.push_back(prompt_from_text(vm["prompt"].as<std::string>(), strings("image"), strings("video"), vm.count("raw") != 0));
+  }
+
+  auto loaded = registry::load_model(request);
+  GenerationConfig generation = GenerationConfig::from_checkpoint(loaded.checkpoint->generation_config(),
+                                                                  loaded.checkpoint->config());
+  if (loaded.resolved.named) generation.apply(loaded.resolved.named->generation);
+  Json overrides = Json::object();
+  if (vm.count("max-new-tokens")) overrides["max_new_tokens"] = vm["max-new-tokens"].as<int64_t>();
+  const bool sampling_flag = vm.count("temperature") || vm.count("top-k") || vm.count("top-p") || vm.count("min-p");
+  if (vm.count("temperature")) overrides["temperature"] = vm["temperature"].as<double>();
+  if (vm.count("top-k")) overrides["top_k"] = vm["top-k"].as<int64_t>();
+  if (vm.count("top-p")) overrides["top_p"] = vm["top-p"].as<double>();
+  if (vm.count("min-p")) overrides["min_p"] = vm["min-p"].as<double>();
+  if (vm.count("repetition-penalty")) overrides["repetition_penalty"] = vm["repetition-penalty"].as<double>();
+  if (vm.count("seed")) overrides["seed"] = vm["seed"].as<uint64_t>();
+  if (vm.count("stop")) overrides["stop_strings"] = strings("stop");
+  if (vm.count("ignore-eos")) overrides["ignore_eos"] = true;
+  // A sampling flag asks for sampling; --greedy always wins.
+  if (sampling_flag) overrides["do_sample"] = true;
+  if (vm.count("greedy")) overrides["do_sample"] = false;
+  generation.apply(overrides);
+  if (vm.count("stop-id"))
+    for (const int64_t id : vm["stop-id"].as<std::vector<int64_t>>()) generation.eos_token_ids.push_back(id);
+
+  std::unique_ptr<TensorDump> dump;
+  if (vm.count("dump")) dump = std::make_unique<TensorDump>(*loaded.backend);
+  const bool json = vm.count("json") != 0;
+  const bool stream = !json && prompts.size() == 1;
+  const auto result = generate(*loaded.model, prompts, generation,
+                               stream ? TextCallback([](size_t, const std::string& piece) {
+                                 std::fwrite(piece.data(), 1, piece.size(), stdout);
+                                 std::fflush(stdout);
+                               })
+                                      : TextCallback(),
+                               dump.get());
+  if (dump) spdlog::info("dumped {} tensors to {}", dump->tensors().size(), dump->write(vm["dump"].as<std::string>()).string());
+
+  if (json) {
+    Json out = Json::object();
+    auto row_json = [&](size_t i) {
+      return Json{{"prompt_ids", result.prompt_ids[i]}, {"generated_ids", result.generated_ids[i]},
+                  {"text", result.texts[i]}, {"finish_reason", result.finish_reasons[i]}};
+    };
+    if (result.texts.size() == 1) {
+      out = row_json(0);
+    } else {
+      out["rows"] = Json::array();
+      for (size_t i = 0; i < result.texts.size(); ++i) out["rows"].push_back(row_json(i));
+    }
+    const auto& t = result.timings;
+    out["timings"] = {{"load_ms", loaded.load_seconds * 1000.0}, {"preprocess_ms", t.preprocess_ms},
+                      {"vision_encode_ms", t.vision_ms},        {"prefill_ms", t.prefill_ms},
+                      {"decode_ms", t.decode_ms},              {"decode_steps", t.decode_steps},
+                      {"per_token_decode_ms", t.per_token_decode_ms()}};
+    fmt::print("{}\n", out.dump(2));
+  } else if (stream) {
+    fmt::print("\n");
+  } else {
+    for (size_t i = 0; i < result.texts.size(); ++i) fmt::print("[{}] {}\n", i, result.texts[i]);
+  }
+  return 0;
+}
+
+}  // namespace vlm::host

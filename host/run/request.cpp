@@ -1,0 +1,97 @@
+#include "request.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include "vlm/image/load.hpp"
+#include "vlm/util/error.hpp"
+
+namespace vlm::host {
+namespace fs = std::filesystem;
+
+namespace {
+
+Video load_video(const fs::path& path) {
+  if (fs::is_directory(path)) return load_video_frames(path);
+  fail("{}: video files are not supported yet; pass a folder of frames (used in name order)", path.string());
+}
+
+// Finds the local file an image/video content item refers to.
+fs::path media_path(const OrderedJson& item, const char* kind, const fs::path& base, const std::string& where) {
+  for (const char* key : {"path", kind, "url"}) {
+    if (!item.contains(key) || !item[key].is_string()) continue;
+    std::string value = item[key].get<std::string>();
+    if (value.starts_with("file://")) value = value.substr(7);
+    if (value.starts_with("http://") || value.starts_with("https://"))
+      fail("{}: {} '{}' is a URL; vlm never downloads, give a local path", where, kind, value);
+    fs::path p(value);
+    return p.is_absolute() ? p : base / p;
+  }
+  fail("{}: a {} item needs a \"path\" naming its file", where, kind);
+}
+
+Prompt conversation_to_prompt(const OrderedJson& messages, const fs::path& base, const std::string& where) {
+  if (!messages.is_array() || messages.empty()) fail("{}: a conversation must be a non-empty list of messages", where);
+  Prompt prompt;
+  prompt.messages = messages;
+  for (size_t m = 0; m < messages.size(); ++m) {
+    const auto& message = messages[m];
+    const std::string at = fmt::format("{}: message {}", where, m);
+    if (!message.is_object() || !message.contains("role") || !message.contains("content"))
+      fail("{}: needs \"role\" and \"content\"", at);
+    const auto& content = message["content"];
+    if (content.is_string()) continue;
+    if (!content.is_array()) fail("{}: content must be a string or a list of items", at);
+    for (const auto& item : content) {
+      const std::string type = item.value("type", "");
+      if (type == "image" || (type.empty() && item.contains("image")))
+        prompt.images.push_back(load_image(media_path(item, "image", base, at)));
+      else if (type == "video" || (type.empty() && item.contains("video")))
+        prompt.videos.push_back(load_video(media_path(item, "video", base, at)));
+      else if (type != "text" && !type.empty())
+        fail("{}: content item type '{}' is not supported (text, image, video)", at, type);
+    }
+  }
+  return prompt;
+}
+
+}  // namespace
+
+Prompt prompt_from_text(const std::string& text, const std::vector<std::string>& images,
+                        const std::vector<std::string>& videos, bool raw) {
+  Prompt prompt;
+  for (const auto& path : images) prompt.images.push_back(load_image(path));
+  for (const auto& path : videos) prompt.videos.push_back(load_video(path));
+  if (raw) {
+    prompt.raw = text;
+    return prompt;
+  }
+  OrderedJson content = OrderedJson::array();
+  for (size_t i = 0; i < images.size(); ++i) content.push_back({{"type", "image"}});
+  for (size_t i = 0; i < videos.size(); ++i) content.push_back({{"type", "video"}});
+  content.push_back({{"type", "text"}, {"text", text}});
+  prompt.messages = OrderedJson::array({{{"role", "user"}, {"content", content}}});
+  return prompt;
+}
+
+std::vector<Prompt> prompts_from_messages_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail("{}: cannot open", path);
+  OrderedJson json;
+  try {
+    json = OrderedJson::parse(in);
+  } catch (const OrderedJson::parse_error& e) {
+    fail("{}: invalid JSON: {}", path, e.what());
+  }
+  const fs::path base = fs::path(path).parent_path();
+  std::vector<Prompt> prompts;
+  if (json.is_array() && !json.empty() && json[0].is_array()) {
+    for (size_t i = 0; i < json.size(); ++i)
+      prompts.push_back(conversation_to_prompt(json[i], base, fmt::format("{}: conversation {}", path, i)));
+  } else {
+    prompts.push_back(conversation_to_prompt(json, base, path));
+  }
+  return prompts;
+}
+
+}  // namespace vlm::host

@@ -1,0 +1,76 @@
+#include "qwen2_vl_processor.hpp"
+
+namespace vlm::qwen2_vl {
+
+namespace {
+constexpr std::string_view kImagePad = "<|image_pad|>";
+constexpr std::string_view kVideoPad = "<|video_pad|>";
+
+// Merged tokens per grid row: t * h * w / merge^2.
+std::vector<int64_t> tokens_per_grid(const TensorMap& pixels, const char* grid_name, int64_t merge) {
+  std::vector<int64_t> counts;
+  auto it = pixels.find(grid_name);
+  if (it == pixels.end()) return counts;
+  const Tensor& g = it->second;
+  for (int64_t i = 0; i < g.dim(0); ++i)
+    counts.push_back(g.data<int64_t>()[3 * i] * g.data<int64_t>()[3 * i + 1] * g.data<int64_t>()[3 * i + 2] / (merge * merge));
+  return counts;
+}
+}  // namespace
+
+Processor::Processor(const Config& config, const Checkpoint& checkpoint, const Json& overrides)
+    : config_(config),
+      tokenizer_(Tokenizer::load(checkpoint.dir())),
+      renderer_(checkpoint.dir()),
+      images_(ImageProcessorConfig::from(checkpoint.preprocessor_config(), overrides)) {}
+
+ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
+  // Images and videos of the whole batch are processed together, in prompt order, as HF's processor does.
+  std::vector<Image> images;
+  std::vector<Video> videos;
+  std::vector<std::string> texts;
+  for (const auto& prompt : batch) {
+    images.insert(images.end(), prompt.images.begin(), prompt.images.end());
+    videos.insert(videos.end(), prompt.videos.begin(), prompt.videos.end());
+    texts.push_back(renderer_.render(prompt));
+  }
+  size_t image_marks = 0, video_marks = 0;
+  for (const auto& t : texts) {
+    image_marks += count_occurrences(t, kImagePad);
+    video_marks += count_occurrences(t, kVideoPad);
+  }
+  if (image_marks != images.size())
+    fail("the prompt has {} image placeholder(s) ({}) but {} image(s) were given", image_marks, kImagePad, images.size());
+  if (video_marks != videos.size())
+    fail("the prompt has {} video placeholder(s) ({}) but {} video(s) were given", video_marks, kVideoPad, videos.size());
+
+  ModelInputs inputs;
+  if (!images.empty() || !videos.empty()) inputs.tensors = images_.preprocess(images, videos);
+  const int64_t merge = images_.config().merge_size;
+  const auto image_counts = tokens_per_grid(inputs.tensors, "image_grid_thw", merge);
+  const auto video_counts = tokens_per_grid(inputs.tensors, "video_grid_thw", merge);
+
+  size_t next_image = 0, next_video = 0;
+  std::vector<std::vector<int64_t>> rows;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::string text = expand_placeholders(texts[i], kImagePad, kImagePad, image_counts, next_image, "image");
+    text = expand_placeholders(text, kVideoPad, kVideoPad, video_counts, next_video, "video");
+    // A templated prompt already holds its special tokens; a raw one gets the tokenizer's (none for Qwen2).
+    rows.push_back(tokenizer_->encode(text, batch[i].messages.empty()));
+    inputs.texts.push_back(std::move(text));
+  }
+  const auto pad = tokenizer_->pad_id();
+  pad_left(rows, pad.value_or(tokenizer_->eos_id().value_or(0)), inputs);
+  return inputs;
+}
+
+std::string Processor::decode(std::span<const int64_t> ids, bool skip_special_tokens) const {
+  return tokenizer_->decode(ids, skip_special_tokens);
+}
+
+std::vector<int64_t> Processor::extra_stop_ids() const {
+  if (auto id = tokenizer_->token_to_id("<|im_end|>")) return {*id};
+  return {};
+}
+
+}  // namespace vlm::qwen2_vl

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs vlm's system dependencies (Debian packages) and builds it (Release) into ./build.
+# Idempotent: packages already present are not reinstalled; a configured build is reused.
+#   BUILD_DIR=dir      build folder (default: build)
+#   VLM_CMAKE_ARGS=... extra CMake arguments (e.g. -DVLM_WITH_CUDA=OFF)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache
+  libboost-dev libboost-program-options-dev   # Boost.DLL (plugin loading), Boost.Program_options (CLI)
+  libdnnl-dev ocl-icd-opencl-dev              # oneDNN CPU kernels (Debian's build needs the OpenCL loader)
+  libvips-dev                                 # image decoding and colour conversion
+  libfmt-dev libspdlog-dev                    # formatting and logging
+  nlohmann-json3-dev libyaml-cpp-dev          # JSON (HF configs, tokenizer.json) and YAML (configs/)
+  libpcre2-dev libsentencepiece-dev           # tokenizer regexes and SentencePiece models
+  libicu-dev                                  # Unicode normalization for tokenizers
+  catch2                                      # tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The CUDA toolkit is not a Debian package here; it is used when nvcc is present (e.g. /usr/local/cuda).
+if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
+  export PATH="/usr/local/cuda/bin:$PATH"
+fi
+
+BUILD_DIR="${BUILD_DIR:-build}"
+jobs="$(nproc)"
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  # shellcheck disable=SC2086
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release ${VLM_CMAKE_ARGS:-} >/dev/null
+fi
+cmake --build "$BUILD_DIR" -j "$jobs"
+echo "setup: built into $BUILD_DIR (vlm is $BUILD_DIR/bin/vlm)"

@@ -1,0 +1,42 @@
+#pragma once
+// Decoding image files (libvips) into vlm::Image, converted to 8-bit RGB the way PIL's
+// Image.open(...).convert("RGB") does, since Hugging Face image processors start from that:
+//   * RGBA / LA: alpha is dropped (PIL does not composite onto a background);
+//   * greyscale: replicated into three channels; palette: expanded;
+//   * CMYK: PIL's formula r = (255-k) - (255-k)*c/255 (no ICC profile);
+//   * 16-bit: the high byte (PIL does this for 16-bit RGB; for 16-bit greyscale PIL clips values
+//     above 255 instead, which whitens the image: vlm keeps the high byte there too);
+//   * no EXIF autorotation and no ICC conversion, like PIL;
+//   * multi-frame files (GIF, TIFF): the first frame.
+// Errors are vlm::Error naming the file: missing, unreadable, not an image, truncated or corrupt, or
+// larger than `max_pixels` (checked from the header, before any pixel is decoded).
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "vlm/image/image.hpp"
+
+namespace vlm {
+
+struct ImageLoadOptions {
+  // PIL raises DecompressionBombError above 2 * Image.MAX_IMAGE_PIXELS = 2 * 89,478,485 pixels.
+  static constexpr int64_t kPilPixelLimit = 178'956'970;
+  int64_t max_pixels = kPilPixelLimit;  // width * height above this is refused; <= 0 disables the guard
+};
+
+Image load_image(const std::filesystem::path& path, const ImageLoadOptions& options = {});
+
+// The same from an encoded file held in memory (e.g. received over a network); `source` names it in errors.
+Image decode_image(std::span<const uint8_t> encoded, const std::string& source,
+                   const ImageLoadOptions& options = {});
+
+// Every image file of `folder` (by extension: png, jpg, jpeg, webp, bmp, gif, tif, tiff, ppm, pgm, pnm),
+// in natural name order (frame_2 before frame_10), as the frames of one video. All frames must have the
+// same size. fps is 0 (unknown). Errors: not a folder, no frames, a frame that fails to load, sizes differ.
+Video load_video_frames(const std::filesystem::path& folder, const ImageLoadOptions& options = {});
+
+// Natural ordering of names: runs of digits compare by value, everything else byte by byte.
+bool natural_less(const std::string& a, const std::string& b);
+
+}  // namespace vlm

@@ -1,0 +1,33 @@
+#pragma once
+// The smallest building blocks: a Linear layer and RMS / Layer normalisation, loaded by HF name prefix.
+#include <string>
+
+#include "vlm/nn/weights.hpp"
+
+namespace vlm {
+
+struct Linear {
+  Tensor weight;  // [out, in], stored dtype
+  Tensor bias;    // [out] or undefined
+  int64_t in = 0, out = 0;
+
+  static Linear load(const WeightLoader& weights, const std::string& prefix, int64_t in, int64_t out, bool bias);
+  // x [rows, in] (any leading dims) -> y [rows, out]
+  void forward(Backend& backend, const Tensor& x, Tensor& y) const;
+};
+
+struct Norm {
+  enum class Kind { Rms, Layer };
+  Kind kind = Kind::Rms;
+  Tensor weight, bias;  // bias only for LayerNorm with bias
+  float eps = 1e-6f;
+
+  static Norm rms(const WeightLoader& weights, const std::string& prefix, int64_t dim, float eps);
+  static Norm layer(const WeightLoader& weights, const std::string& prefix, int64_t dim, float eps, bool bias = true);
+  void forward(Backend& backend, const Tensor& x, Tensor& y) const;
+};
+
+// Activation names as they appear in HF configs ("silu", "gelu", "gelu_pytorch_tanh", "quick_gelu", ...).
+Activation activation_from_name(const std::string& name);
+
+}  // namespace vlm

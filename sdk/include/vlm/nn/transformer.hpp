@@ -1,0 +1,75 @@
+#pragma once
+// Transformer blocks shared by the families, configured rather than re-implemented:
+//  * DecoderLayer: pre-norm decoder layer (Llama, Qwen2, Mistral, Mllama's self-attention layers):
+//    RMSNorm, grouped-query self-attention with rotary and a KV cache, gated MLP.
+//  * VitBlock: pre-norm vision block (CLIP, SigLIP, Qwen2-VL): LayerNorm, bidirectional attention (fused or
+//    separate q/k/v, optional 2-D rotary, attention confined to segments such as one image each), MLP.
+#include <span>
+#include <string>
+
+#include "vlm/nn/kv_cache.hpp"
+#include "vlm/nn/layers.hpp"
+#include "vlm/nn/workspace.hpp"
+
+namespace vlm {
+
+struct DecoderLayerConfig {
+  int64_t hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, intermediate = 0;
+  bool qkv_bias = false;  // Qwen2: true
+  bool out_bias = false;
+  bool mlp_bias = false;
+  Activation activation = Activation::Silu;
+  float norm_eps = 1e-6f;
+};
+
+// HF parameter names inside one layer; the defaults are Llama's (also Qwen2's and Mistral's).
+struct DecoderLayerNames {
+  std::string input_norm = "input_layernorm", post_norm = "post_attention_layernorm";
+  std::string q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj", o = "self_attn.o_proj";
+  std::string gate = "mlp.gate_proj", up = "mlp.up_proj", down = "mlp.down_proj";
+};
+
+class DecoderLayer {
+ public:
+  static DecoderLayer load(const WeightLoader& weights, const std::string& prefix, const DecoderLayerConfig& config,
+                           const DecoderLayerNames& names = {});
+  // hidden [B, S, hidden] is updated in place. cos/sin [B or 1, S, head_dim] rotary tables. The layer's
+  // keys and values are appended to `cache` at its current length (the caller advances it).
+  void forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin, KVCache& cache, int layer) const;
+  const DecoderLayerConfig& config() const { return config_; }
+
+ private:
+  DecoderLayerConfig config_;
+  Norm input_norm_, post_norm_;
+  Linear q_, k_, v_, o_, gate_, up_, down_;
+};
+
+struct VitBlockConfig {
+  int64_t dim = 0, heads = 0, mlp_hidden = 0;
+  Activation activation = Activation::QuickGelu;
+  float norm_eps = 1e-6f;
+  bool fused_qkv = false;
+};
+
+// HF names; defaults are CLIP's. Qwen2-VL: norm1/norm2, attn.qkv (fused), attn.proj, mlp.fc1/fc2.
+struct VitBlockNames {
+  std::string norm1 = "layer_norm1", norm2 = "layer_norm2";
+  std::string qkv = "", q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj";
+  std::string out = "self_attn.out_proj", fc1 = "mlp.fc1", fc2 = "mlp.fc2";
+};
+
+class VitBlock {
+ public:
+  static VitBlock load(const WeightLoader& weights, const std::string& prefix, const VitBlockConfig& config,
+                       const VitBlockNames& names = {});
+  // x [N, dim] updated in place; tokens attend only within their segment (`segments` are lengths summing
+  // to N; empty = one segment). cos/sin [N, head_dim] or undefined (no rotary).
+  void forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor& cos, const Tensor& sin) const;
+
+ private:
+  VitBlockConfig config_;
+  Norm norm1_, norm2_;
+  Linear qkv_, q_, k_, v_, out_, fc1_, fc2_;
+};
+
+}  // namespace vlm

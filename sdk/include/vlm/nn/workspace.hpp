@@ -1,0 +1,25 @@
+#pragma once
+// Reusable scratch tensors on one backend. A slot's buffer grows when a larger shape is asked for and is
+// reused otherwise, so a decode step allocates nothing once shapes have been seen. Views of one slot
+// alias each other: use one slot name per live intermediate.
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "vlm/backend/backend.hpp"
+
+namespace vlm {
+
+class Workspace {
+ public:
+  explicit Workspace(Backend& backend) : backend_(&backend) {}
+  Tensor get(std::string_view slot, const Shape& shape, DType dtype = DType::F32);
+  Backend& backend() const { return *backend_; }
+  size_t bytes_reserved() const;
+
+ private:
+  Backend* backend_;
+  std::map<std::string, Tensor, std::less<>> buffers_;
+};
+
+}  // namespace vlm

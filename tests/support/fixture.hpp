@@ -1,0 +1,51 @@
+#pragma once
+// Reads a golden fixture (../shared/fixtures/<name>): reference.json, reference.safetensors, and inputs,
+// and compares tensors with stated tolerances.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "vlm/io/config.hpp"
+#include "vlm/io/safetensors.hpp"
+
+namespace vlm::test {
+
+class Fixture {
+ public:
+  explicit Fixture(const std::filesystem::path& dir);
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path checkpoint() const { return dir_ / "checkpoint"; }
+  std::filesystem::path input(const std::string& name) const { return dir_ / "inputs" / name; }
+  const OrderedJson& json() const { return json_; }
+  bool has(const std::string& case_name, const std::string& what) const;
+  Tensor tensor(const std::string& case_name, const std::string& what) const;  // "<case>.<what>"
+
+ private:
+  std::filesystem::path dir_;
+  OrderedJson json_;
+  std::shared_ptr<const SafetensorsFile> reference_;
+};
+
+struct Difference {
+  double max_abs = 0;
+  int64_t worst_index = -1;
+};
+// Max |a - b| over all elements (shapes must match; both host tensors of any numeric dtype).
+Difference max_abs_difference(const Tensor& a, const Tensor& b);
+
+}  // namespace vlm::test
+
+// CHECKs shape equality and max |got - want| <= tol, printing the measured error either way.
+#define VLM_CHECK_CLOSE(got, want, tol)                                                                    \
+  do {                                                                                                     \
+    const ::vlm::Tensor& vlm_got_ = (got);                                                                 \
+    const ::vlm::Tensor& vlm_want_ = (want);                                                               \
+    REQUIRE(vlm_got_.shape() == vlm_want_.shape());                                                        \
+    const auto vlm_diff_ = ::vlm::test::max_abs_difference(vlm_got_, vlm_want_);                           \
+    INFO(#got << ": max abs error " << vlm_diff_.max_abs << " at flat index " << vlm_diff_.worst_index     \
+              << " (tolerance " << (tol) << ")");                                                          \
+    CHECK(vlm_diff_.max_abs <= (tol));                                                                     \
+  } while (0)
+
+// Integer tensors: identical values (shape checked).
+#define VLM_CHECK_IDENTICAL(got, want) VLM_CHECK_CLOSE(got, want, 0.0)
