@@ -6,7 +6,7 @@
 #include "checks.hpp"
 #include "cpu_ops.hpp"
 #include "parallel.hpp"
-#include "vector_exp.hpp"
+#include "vector_math.hpp"
 
 namespace vlm::cpu {
 namespace {
@@ -14,12 +14,12 @@ namespace {
 constexpr int64_t kChunk = 4096;
 
 // Exactly the formulas of the PyTorch/Hugging Face activations of the same names. Function objects (not
-// pointers) so each loop inlines its activation; the exp-based ones vectorise through vector_exp.
+// pointers) so each loop inlines its activation; exp and erf come from vector_math.hpp so loops vectorise.
 #pragma omp declare simd
 inline float sigmoid(float x) { return 1.0f / (1.0f + vector_exp(-x)); }
 
 struct GeluErf {
-  float operator()(float x) const { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+  float operator()(float x) const { return 0.5f * x * (1.0f + vector_erf(x * 0.70710678118654752f)); }
 };
 struct GeluTanh {
   float operator()(float x) const {

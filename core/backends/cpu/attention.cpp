@@ -13,7 +13,7 @@
 #include "checks.hpp"
 #include "cpu_ops.hpp"
 #include "strided_gemm.hpp"
-#include "vector_exp.hpp"
+#include "vector_math.hpp"
 
 namespace vlm::cpu {
 namespace {
