@@ -5,7 +5,6 @@
 
 #include "checks.hpp"
 #include "float_convert.hpp"
-#include "gemv_bf16.hpp"
 #include "parallel.hpp"
 
 namespace vlm::cpu {
@@ -191,8 +190,6 @@ void OnednnMatmul::run(const Tensor& x, const Tensor& w, const Tensor* bias, Ten
         });
         src = rounded;
       }
-      if (m == 1 && w_transposed && gemv_bf16_supported())
-        return gemv_bf16(static_cast<const uint16_t*>(src), w.data<uint16_t>(), bias_f32, dst, n, k);
       return gemm(key, m, src, w.raw(), bias_f32, dst);
     }
     case DType::F16: {

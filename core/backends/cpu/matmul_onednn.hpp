@@ -4,8 +4,7 @@
 // Weight dtypes:
 //  * f32:  f32 x f32 -> f32.
 //  * bf16: bf16 x bf16 -> f32 with the bias fused; f32 activations are rounded to bf16 into a reused
-//          scratch buffer (the weight itself is used in place, never copied). A single row against
-//          [N, K] weights (decode) uses the AVX512-BF16 GEMV of gemv_bf16.hpp instead.
+//          scratch buffer (the weight itself is used in place, never copied).
 //  * f16:  oneDNN 2.6 has no f16 matmul on AVX-512 CPUs without AVX512-FP16 (primitive creation fails),
 //          so f16 weights go through a blocked path: a block of weight rows sized to stay in L2 is
 //          widened to f32 and multiplied with an f32 primitive writing its column slice of `out`.
