@@ -36,7 +36,7 @@ struct Silu {
   float operator()(float x) const { return x * sigmoid(x); }
 };
 struct Relu {
-  float operator()(float x) const { return x > 0.0f ? x : 0.0f; }
+  float operator()(float x) const { return x < 0.0f ? 0.0f : x; }  // NaN passes through, as in torch
 };
 
 // Calls body(fn) with the function object of `kind`, so each loop is compiled once per activation.
