@@ -3,6 +3,7 @@
 // its size. Integer fixed-point sums, so the output is bit-identical to PIL.
 #include "vlm/image/resize.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "resample_coefficients.hpp"

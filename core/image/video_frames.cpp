@@ -40,8 +40,8 @@ bool natural_less(const std::string& a, const std::string& b) {
 namespace {
 
 bool has_image_extension(const std::filesystem::path& path) {
-  static constexpr std::array<std::string_view, 11> kExtensions = {
-      ".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm", ".pnm"};
+  static constexpr std::array<std::string_view, 10> kExtensions = {
+      ".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".ppm", ".pgm", ".pnm"};
   std::string extension = path.extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return char(std::tolower(c)); });

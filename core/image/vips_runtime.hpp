@@ -4,7 +4,8 @@
 
 namespace vlm::image_detail {
 
-// Starts libvips once per process (thread-safe): loaders not marked safe for untrusted input are blocked,
+// Starts libvips once per process (thread-safe): loaders not marked safe for untrusted input are blocked
+// (except PPM),
 // libvips' own worker threads are limited to one (callers parallelise across images), and the operation
 // cache is off (it would keep files open and hold decoded pixels). Error if libvips cannot start.
 void ensure_vips_started();

@@ -33,9 +33,24 @@ const char* symbol(BinaryExpr::Op op) {
   render_fail("unsupported operand type(s) for {}: '{}' and '{}'", symbol(op), type_name(a), type_name(b));
 }
 
-int64_t checked(bool overflow, int64_t value) {
-  if (overflow) render_fail("integer overflow (this engine computes with 64-bit integers)");
-  return value;
+[[noreturn]] void overflow() { render_fail("integer overflow (this engine computes with 64-bit integers)"); }
+
+int64_t checked_add(int64_t x, int64_t y) {
+  int64_t r;
+  if (__builtin_add_overflow(x, y, &r)) overflow();
+  return r;
+}
+
+int64_t checked_sub(int64_t x, int64_t y) {
+  int64_t r;
+  if (__builtin_sub_overflow(x, y, &r)) overflow();
+  return r;
+}
+
+int64_t checked_mul(int64_t x, int64_t y) {
+  int64_t r;
+  if (__builtin_mul_overflow(x, y, &r)) overflow();
+  return r;
 }
 
 // CPython's float floor division and modulo.
@@ -89,9 +104,9 @@ Value integer_power(int64_t base, int64_t exponent) {
   }
   int64_t result = 1;
   while (exponent > 0) {
-    if (exponent & 1) result = checked(__builtin_mul_overflow(result, base, &result), result);
+    if (exponent & 1) result = checked_mul(result, base);
     exponent >>= 1;
-    if (exponent > 0) base = checked(__builtin_mul_overflow(base, base, &base), base);
+    if (exponent > 0) base = checked_mul(base, base);
   }
   return Value(result);
 }
@@ -104,19 +119,19 @@ Value arithmetic(BinaryExpr::Op op, const Value& a, const Value& b) {
   using Op = BinaryExpr::Op;
   if (a.is_number() && b.is_number()) {
     bool floating = a.is_float() || b.is_float();
-    int64_t x = floating ? 0 : a.as_int(), y = floating ? 0 : b.as_int(), r = 0;
+    int64_t x = floating ? 0 : a.as_int(), y = floating ? 0 : b.as_int(), r;
     double fx = a.as_float(), fy = b.as_float();
     switch (op) {
-      case Op::Add: return floating ? Value(fx + fy) : Value(checked(__builtin_add_overflow(x, y, &r), r));
-      case Op::Subtract: return floating ? Value(fx - fy) : Value(checked(__builtin_sub_overflow(x, y, &r), r));
-      case Op::Multiply: return floating ? Value(fx * fy) : Value(checked(__builtin_mul_overflow(x, y, &r), r));
+      case Op::Add: return floating ? Value(fx + fy) : Value(checked_add(x, y));
+      case Op::Subtract: return floating ? Value(fx - fy) : Value(checked_sub(x, y));
+      case Op::Multiply: return floating ? Value(fx * fy) : Value(checked_mul(x, y));
       case Op::Divide:
         if (fy == 0.0) render_fail("division by zero");
         return Value(fx / fy);
       case Op::FloorDivide:
         if (floating) return Value(float_divmod(fx, fy).first);
         if (y == 0) render_fail("integer division or modulo by zero");
-        if (x == INT64_MIN && y == -1) render_fail("integer overflow (this engine computes with 64-bit integers)");
+        if (x == INT64_MIN && y == -1) overflow();
         return Value(x / y - ((x % y != 0) && ((x < 0) != (y < 0)) ? 1 : 0));
       case Op::Modulo:
         if (floating) return Value(float_divmod(fx, fy).second);

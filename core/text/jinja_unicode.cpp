@@ -155,7 +155,15 @@ static std::string map_chars(std::string_view s, F f) {
   return out;
 }
 
-std::string upper(std::string_view s) { return map_chars(s, to_upper); }
+std::string upper(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char32_t c : decode(s)) {
+    if (c == 0xDF) out += "SS";  // the one full case mapping templates plausibly meet ("straße")
+    else append(out, to_upper(c));
+  }
+  return out;
+}
 std::string lower(std::string_view s) { return map_chars(s, to_lower); }
 
 std::string capitalize(std::string_view s) {

@@ -5,6 +5,7 @@
 
 #include "qwen2_vl_config.hpp"
 #include "qwen2_vl_image_processor.hpp"
+#include "vlm/io/checkpoint.hpp"
 #include "vlm/model/processing.hpp"
 
 namespace vlm::qwen2_vl {

@@ -8,6 +8,8 @@
 //     above 255 instead, which whitens the image: vlm keeps the high byte there too);
 //   * no EXIF autorotation and no ICC conversion, like PIL;
 //   * multi-frame files (GIF, TIFF): the first frame.
+// Formats: PNG, JPEG, WebP, GIF, TIFF, HEIF/AVIF, PPM/PGM/PBM. Loaders libvips does not consider safe for
+// untrusted input (ImageMagick, hence BMP; PDF, SVG, ...) are disabled.
 // Errors are vlm::Error naming the file: missing, unreadable, not an image, truncated or corrupt, or
 // larger than `max_pixels` (checked from the header, before any pixel is decoded).
 #include <cstdint>
@@ -31,7 +33,7 @@ Image load_image(const std::filesystem::path& path, const ImageLoadOptions& opti
 Image decode_image(std::span<const uint8_t> encoded, const std::string& source,
                    const ImageLoadOptions& options = {});
 
-// Every image file of `folder` (by extension: png, jpg, jpeg, webp, bmp, gif, tif, tiff, ppm, pgm, pnm),
+// Every image file of `folder` (by extension: png, jpg, jpeg, webp, gif, tif, tiff, ppm, pgm, pnm),
 // in natural name order (frame_2 before frame_10), as the frames of one video. All frames must have the
 // same size. fps is 0 (unknown). Errors: not a folder, no frames, a frame that fails to load, sizes differ.
 Video load_video_frames(const std::filesystem::path& folder, const ImageLoadOptions& options = {});
