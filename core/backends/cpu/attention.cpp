@@ -2,10 +2,9 @@
 // masking relative to q_offset, KV caches longer than their valid length, key padding masks and
 // broadcast additive masks.
 //
-// Each OpenMP task is one (batch, query head, block of query rows). Per query row the scores of the
-// visible keys go into a per-thread buffer, a max-subtracted softmax normalises them, and the output is
-// the probability-weighted sum of V rows. Dot products and the V accumulation run four keys at a time so
-// the compiler keeps four independent vector accumulators (no single dependency chain).
+// Each OpenMP task takes a block of query rows of one head: S = Q K^T on oneDNN (strided views straight
+// into the [B, S, H, D] tensors, no copies), a max-subtracted softmax with the masks applied in place,
+// then out = P V on oneDNN. oneDNN runs single-threaded inside the parallel region.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -13,12 +12,15 @@
 
 #include "checks.hpp"
 #include "cpu_ops.hpp"
+#include "strided_gemm.hpp"
+#include "vector_math.hpp"
 
 namespace vlm::cpu {
 namespace {
 
 constexpr std::string_view kOp = "attention";
-constexpr int64_t kQueryBlock = 16;
+constexpr int64_t kMaxRows = 64;            // query rows per prefill task
+constexpr int64_t kScoreFloats = 256 * 1024;  // a task's score block: 1 MiB
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
 struct Geometry {
@@ -67,57 +69,37 @@ Geometry validate(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
   return g;
 }
 
-// scores[j] = scale * dot(q, key j) for j in [0, count); keys are `stride` floats apart.
-void dot_keys(const float* q, const float* keys, int64_t stride, int64_t dim, int64_t count, float scale,
-              float* scores) {
-  int64_t j = 0;
-  for (; j + 4 <= count; j += 4) {
-    const float* k0 = keys + j * stride;
-    const float* k1 = k0 + stride;
-    const float* k2 = k1 + stride;
-    const float* k3 = k2 + stride;
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
-    for (int64_t d = 0; d < dim; ++d) {
-      s0 += q[d] * k0[d];
-      s1 += q[d] * k1[d];
-      s2 += q[d] * k2[d];
-      s3 += q[d] * k3[d];
-    }
-    scores[j] = s0 * scale;
-    scores[j + 1] = s1 * scale;
-    scores[j + 2] = s2 * scale;
-    scores[j + 3] = s3 * scale;
-  }
-  for (; j < count; ++j) {
-    const float* kj = keys + j * stride;
-    float s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t d = 0; d < dim; ++d) s += q[d] * kj[d];
-    scores[j] = s * scale;
-  }
-}
-
-// out = sum_j weights[j] * value j, for j in [0, count); values are `stride` floats apart.
-void weighted_values(const float* weights, const float* values, int64_t stride, int64_t dim, int64_t count,
-                     float* out) {
-  std::fill(out, out + dim, 0.0f);
-  int64_t j = 0;
-  for (; j + 4 <= count; j += 4) {
-    const float w0 = weights[j], w1 = weights[j + 1], w2 = weights[j + 2], w3 = weights[j + 3];
-    const float* v0 = values + j * stride;
-    const float* v1 = v0 + stride;
-    const float* v2 = v1 + stride;
-    const float* v3 = v2 + stride;
+// One row of scores (already Q.K) becomes probabilities in place: scaled, masked, softmaxed. Only the
+// first `visible` keys count (causal limit); entries up to `keys` (the block's width) are zeroed so the
+// following P x V product ignores them. A row with nothing to attend to becomes all zeros.
+void scores_to_probabilities(float* row, int64_t visible, int64_t keys, float scale, const float* additive,
+                             const uint8_t* key_mask) {
 #pragma omp simd
-    for (int64_t d = 0; d < dim; ++d) out[d] += w0 * v0[d] + w1 * v1[d] + w2 * v2[d] + w3 * v3[d];
-  }
-  for (; j < count; ++j) {
-    const float w = weights[j];
-    const float* vj = values + j * stride;
+  for (int64_t j = 0; j < visible; ++j) row[j] *= scale;
+  if (additive) {
 #pragma omp simd
-    for (int64_t d = 0; d < dim; ++d) out[d] += w * vj[d];
+    for (int64_t j = 0; j < visible; ++j) row[j] += additive[j];
   }
+  if (key_mask)
+    for (int64_t j = 0; j < visible; ++j)
+      if (!key_mask[j]) row[j] = kMinusInf;
+  float max = kMinusInf;
+#pragma omp simd reduction(max : max)
+  for (int64_t j = 0; j < visible; ++j) max = std::max(max, row[j]);
+  if (max == kMinusInf) {
+    std::fill(row, row + keys, 0.0f);
+    return;
+  }
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < visible; ++j) {
+    row[j] = vector_exp(row[j] - max);
+    sum += row[j];
+  }
+  const float inv_sum = 1.0f / sum;
+#pragma omp simd
+  for (int64_t j = 0; j < visible; ++j) row[j] *= inv_sum;
+  std::fill(row + visible, row + keys, 0.0f);
 }
 
 }  // namespace
@@ -127,65 +109,70 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
   if (out.numel() == 0) return;
   const uint8_t* key_mask = params.key_mask ? params.key_mask->data<uint8_t>() : nullptr;
   const Tensor* additive = params.additive_mask;
-  const int64_t q_blocks = (g.q_len + kQueryBlock - 1) / kQueryBlock;
-  const int64_t tasks = g.batch * g.q_heads * q_blocks;
 
-  // Causal rows differ in cost, hence dynamic scheduling.
-#pragma omp parallel if (tasks > 1 && g.q_len * g.kv_len * g.head_dim > 4096)
+  // A task is one block of rows sharing a kv head. Prefill: up to kMaxRows queries of one head. Decode
+  // (one query): the `group` query heads of one kv head, adjacent in memory, so K and V are read once
+  // for all of them.
+  const bool rows_are_heads = g.q_len == 1;
+  // Scores rows have a fixed stride (the KV capacity), so the GEMM primitives are reused as the cache
+  // fills; rows per block shrink for long contexts to keep a thread's scores near 1 MiB.
+  const int64_t score_stride = g.capacity;
+  const int64_t max_rows =
+      rows_are_heads ? g.group : std::clamp<int64_t>(kScoreFloats / std::max<int64_t>(score_stride, 1), 1, kMaxRows);
+  const int64_t blocks_per_head = rows_are_heads ? 1 : (g.q_len + max_rows - 1) / max_rows;
+  const int64_t heads_per_batch = rows_are_heads ? g.kv_heads : g.q_heads;
+  const int64_t tasks = g.batch * heads_per_batch * blocks_per_head;
+  const int64_t q_row_stride = rows_are_heads ? g.head_dim : g.q_heads * g.head_dim;
+  const int64_t out_row_stride = rows_are_heads ? g.v_dim : g.q_heads * g.v_dim;
+  const StridedGemm::Layout scores_layout{.lda = q_row_stride, .ldb = g.kv_heads * g.head_dim,
+                                          .ldc = score_stride, .b_column_major = true};
+  const StridedGemm::Layout values_layout{.lda = score_stride, .ldb = g.kv_heads * g.v_dim,
+                                          .ldc = out_row_stride, .b_column_major = false};
+  static StridedGemm gemm;
+
+  // With a single task the region is inactive and oneDNN parallelises the GEMMs itself.
+#pragma omp parallel if (tasks > 1)
   {
-    // Per-thread buffers that only grow: steady-state calls allocate nothing.
-    thread_local std::vector<float> scores, accumulated;
-    if (scores.size() < size_t(g.kv_len)) scores.resize(size_t(g.kv_len));
-    if (accumulated.size() < size_t(g.v_dim)) accumulated.resize(size_t(g.v_dim));
+    thread_local std::vector<float> scores;  // grows only: steady-state calls allocate nothing
+    if (scores.size() < size_t(max_rows * score_stride)) scores.resize(size_t(max_rows * score_stride));
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
-      const int64_t block = task % q_blocks;
-      const int64_t head = task / q_blocks % g.q_heads;
-      const int64_t b = task / (q_blocks * g.q_heads);
-      const int64_t kv_head = head / g.group;
+      const int64_t block = task % blocks_per_head;
+      const int64_t head_slot = task / blocks_per_head % heads_per_batch;  // q head, or kv head when decoding
+      const int64_t b = task / (blocks_per_head * heads_per_batch);
+      const int64_t kv_head = rows_are_heads ? head_slot : head_slot / g.group;
+      const int64_t first_query = rows_are_heads ? 0 : block * max_rows;
+      const int64_t rows = rows_are_heads ? g.group : std::min(max_rows, g.q_len - first_query);
+      const int64_t first_head = rows_are_heads ? kv_head * g.group : head_slot;
+      auto query_of = [&](int64_t r) { return rows_are_heads ? int64_t(0) : first_query + r; };
+      auto head_of = [&](int64_t r) { return rows_are_heads ? first_head + r : first_head; };
+      auto visible_keys = [&](int64_t query) {
+        return params.causal ? std::clamp<int64_t>(params.q_offset + query + 1, 0, g.kv_len) : g.kv_len;
+      };
+
+      const float* q_rows = q.data<float>() + ((b * g.q_len + first_query) * g.q_heads + first_head) * g.head_dim;
+      float* out_rows = out.data<float>() + ((b * g.q_len + first_query) * g.q_heads + first_head) * g.v_dim;
       const float* keys = k.data<float>() + (b * g.capacity * g.kv_heads + kv_head) * g.head_dim;
       const float* values = v.data<float>() + (b * g.capacity * g.kv_heads + kv_head) * g.v_dim;
-      const int64_t key_stride = g.kv_heads * g.head_dim, value_stride = g.kv_heads * g.v_dim;
-      const uint8_t* row_key_mask = key_mask ? key_mask + b * g.capacity : nullptr;
-      const float* head_additive = nullptr;
-      if (additive) {
-        const int64_t mb = additive->dim(0) == 1 ? 0 : b, mh = additive->dim(1) == 1 ? 0 : head;
-        head_additive = additive->data<float>() + (mb * additive->dim(1) + mh) * g.q_len * g.kv_len;
+      // Keys any row of the block sees; later keys are neither scored nor read.
+      const int64_t block_keys = visible_keys(query_of(rows - 1));
+      if (block_keys == 0) {
+        for (int64_t r = 0; r < rows; ++r) std::fill_n(out_rows + r * out_row_stride, g.v_dim, 0.0f);
+        continue;
       }
 
-      const int64_t first = block * kQueryBlock, last = std::min(g.q_len, first + kQueryBlock);
-      for (int64_t i = first; i < last; ++i) {
-        const float* query = q.data<float>() + ((b * g.q_len + i) * g.q_heads + head) * g.head_dim;
-        float* o = out.data<float>() + ((b * g.q_len + i) * g.q_heads + head) * g.v_dim;
-        // Keys past the causal limit are never scored (not just masked): decode rows stay cheap.
-        const int64_t visible =
-            params.causal ? std::clamp<int64_t>(params.q_offset + i + 1, 0, g.kv_len) : g.kv_len;
-        dot_keys(query, keys, key_stride, g.head_dim, visible, params.scale, scores.data());
-        if (head_additive) {
-          const float* mask_row = head_additive + i * g.kv_len;
-#pragma omp simd
-          for (int64_t j = 0; j < visible; ++j) scores[size_t(j)] += mask_row[j];
+      gemm.multiply(scores_layout, rows, block_keys, g.head_dim, q_rows, keys, scores.data());
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t query = query_of(r), head = head_of(r);
+        const float* additive_row = nullptr;
+        if (additive) {
+          const int64_t mb = additive->dim(0) == 1 ? 0 : b, mh = additive->dim(1) == 1 ? 0 : head;
+          additive_row = additive->data<float>() + ((mb * additive->dim(1) + mh) * g.q_len + query) * g.kv_len;
         }
-        if (row_key_mask)
-          for (int64_t j = 0; j < visible; ++j)
-            if (!row_key_mask[j]) scores[size_t(j)] = kMinusInf;
-
-        float max = kMinusInf;
-        for (int64_t j = 0; j < visible; ++j) max = std::max(max, scores[size_t(j)]);
-        if (max == kMinusInf) {  // nothing to attend to (all masked, or no visible key): zeros by contract
-          std::fill(o, o + g.v_dim, 0.0f);
-          continue;
-        }
-        float sum = 0.0f;
-        for (int64_t j = 0; j < visible; ++j) {
-          scores[size_t(j)] = std::exp(scores[size_t(j)] - max);
-          sum += scores[size_t(j)];
-        }
-        weighted_values(scores.data(), values, value_stride, g.v_dim, visible, accumulated.data());
-        const float inv_sum = 1.0f / sum;
-#pragma omp simd
-        for (int64_t d = 0; d < g.v_dim; ++d) o[d] = accumulated[size_t(d)] * inv_sum;
+        scores_to_probabilities(scores.data() + r * score_stride, visible_keys(query), block_keys, params.scale,
+                                additive_row, key_mask ? key_mask + b * g.capacity : nullptr);
       }
+      gemm.multiply(values_layout, rows, g.v_dim, block_keys, scores.data(), values, out_rows);
     }
   }
 }

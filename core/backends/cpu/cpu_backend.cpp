@@ -1,6 +1,8 @@
 #include "cpu_backend.hpp"
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include <omp.h>
 
@@ -60,7 +62,14 @@ void CpuBackend::use_threads() const {
   if (omp_get_max_threads() != threads_) omp_set_num_threads(threads_);
 }
 
-Tensor CpuBackend::empty(const Shape& shape, DType dtype) { return Tensor::zeros(shape, dtype); }
+// Unlike Tensor::zeros no memset: every op writes all of `out`, and activations are allocated often.
+Tensor CpuBackend::empty(const Shape& shape, DType dtype) {
+  const size_t bytes = (size_t(shape.numel()) * dtype_size(dtype) + 63) / 64 * 64;
+  void* data = bytes ? std::aligned_alloc(64, bytes) : nullptr;
+  if (bytes && !data) throw std::bad_alloc();
+  std::shared_ptr<void> owner(data, std::free);
+  return Tensor::borrow(data, shape, dtype, Device::cpu(), std::move(owner));
+}
 Tensor CpuBackend::zeros(const Shape& shape, DType dtype) { return Tensor::zeros(shape, dtype); }
 
 void CpuBackend::copy(const Tensor& src, Tensor& dst) {

@@ -34,7 +34,6 @@ class OnednnMatmul {
   void clear();
   // How many primitives were ever created (tests assert that repeated shapes reuse them).
   int64_t primitives_built() const;
-  int64_t primitives_cached() const;
   static const char* isa_name();
 
  private:

@@ -1,0 +1,50 @@
+#include "strided_gemm.hpp"
+
+#include "vlm/util/error.hpp"
+
+namespace vlm::cpu {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using dims = dnnl::memory::dims;
+
+// Layouts seen (head counts x sequence capacities) stay few; past this many, start over.
+constexpr size_t kMaxPrimitives = 64;
+
+dims b_strides(const StridedGemm::Layout& l) { return l.b_column_major ? dims{1, l.ldb} : dims{l.ldb, 1}; }
+
+}  // namespace
+
+StridedGemm::StridedGemm() : engine_(dnnl::engine::kind::cpu, 0) {}
+
+dnnl::matmul StridedGemm::primitive(const Layout& layout) {
+  std::lock_guard lock(mutex_);
+  if (auto it = primitives_.find(layout); it != primitives_.end()) return it->second;
+  if (primitives_.size() >= kMaxPrimitives) primitives_.clear();
+  constexpr int64_t runtime = DNNL_RUNTIME_DIM_VAL;
+  const dnnl::memory::desc a({runtime, runtime}, dt::f32, dims{layout.lda, 1});
+  const dnnl::memory::desc b({runtime, runtime}, dt::f32, b_strides(layout));
+  const dnnl::memory::desc c({runtime, runtime}, dt::f32, dims{layout.ldc, 1});
+  try {
+    return primitives_
+        .emplace(layout, dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), engine_)))
+        .first->second;
+  } catch (const dnnl::error& e) {
+    fail("attention: oneDNN cannot build a strided f32 matmul (lda {}, ldb {}, ldc {}): {}", layout.lda,
+         layout.ldb, layout.ldc, e.what());
+  }
+}
+
+void StridedGemm::multiply(const Layout& layout, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
+                           float* c) {
+  const dnnl::matmul matmul = primitive(layout);  // a handle copy: stays valid if the map is cleared
+  dnnl::stream stream(engine_);                   // streams are not meant to be shared between threads
+  // oneDNN never writes through the source handles; its API takes void*.
+  const dnnl::memory a_mem({{m, k}, dt::f32, dims{layout.lda, 1}}, engine_, const_cast<float*>(a));
+  const dnnl::memory b_mem({{k, n}, dt::f32, b_strides(layout)}, engine_, const_cast<float*>(b));
+  const dnnl::memory c_mem({{m, n}, dt::f32, dims{layout.ldc, 1}}, engine_, c);
+  matmul.execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+  stream.wait();
+}
+
+}  // namespace vlm::cpu
