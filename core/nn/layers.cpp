@@ -14,7 +14,10 @@ Linear Linear::load(const WeightLoader& weights, const std::string& prefix, int6
 }
 
 void Linear::forward(Backend& backend, const Tensor& x, Tensor& y) const {
-  backend.matmul(x, weight, bias.defined() ? &bias : nullptr, y, true);
+  // Callers keep their own shapes ([B, S, heads, head_dim], ...); the matmul sees [rows, features].
+  const Tensor x2 = x.reshape(Shape{x.numel() / in, in});
+  Tensor y2 = y.reshape(Shape{y.numel() / out, out});
+  backend.matmul(x2, weight, bias.defined() ? &bias : nullptr, y2, true);
 }
 
 Norm Norm::rms(const WeightLoader& weights, const std::string& prefix, int64_t dim, float eps) {
@@ -35,10 +38,11 @@ Norm Norm::layer(const WeightLoader& weights, const std::string& prefix, int64_t
 }
 
 void Norm::forward(Backend& backend, const Tensor& x, Tensor& y) const {
+  Tensor y2 = y.reshape(x.shape());  // same elements, the caller's view of them
   if (kind == Kind::Rms)
-    backend.rms_norm(x, weight, eps, y);
+    backend.rms_norm(x, weight, eps, y2);
   else
-    backend.layer_norm(x, weight, bias.defined() ? &bias : nullptr, eps, y);
+    backend.layer_norm(x, weight, bias.defined() ? &bias : nullptr, eps, y2);
 }
 
 Activation activation_from_name(const std::string& name) {

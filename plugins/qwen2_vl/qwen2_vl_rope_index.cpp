@@ -42,7 +42,8 @@ RopeIndex rope_index(const Config& c, const int64_t* ids, const int64_t* mask, i
           videos += tokens[size_t(i + 1)] == c.video_token_id;
         }
       int64_t start = 0;
-      for (int64_t k = 0; k < images + videos; ++k) {
+      const int64_t blocks = images + videos;  // images / videos count down as blocks are placed
+      for (int64_t k = 0; k < blocks; ++k) {
         auto find = [&](int64_t token, int64_t remaining) {
           if (remaining <= 0) return n + 1;
           auto it = std::find(tokens.begin() + start, tokens.end(), token);

@@ -89,10 +89,17 @@ void check_fixture(const fs::path& dir, const std::vector<std::string>& cases) {
       VLM_CHECK_IDENTICAL(*dump.find("mrope_position_ids"), fx.tensor(name, "mrope_position_ids"));
       VLM_CHECK_IDENTICAL(*dump.find("rope_deltas"), fx.tensor(name, "rope_deltas"));
       VLM_CHECK_CLOSE(*dump.find("inputs_embeds"), fx.tensor(name, "inputs_embeds"), kActivationTolerance);
-      VLM_CHECK_CLOSE(keep_attended_rows(*dump.find("last_hidden_state"), mask),
-                      keep_attended_rows(fx.tensor(name, "last_hidden_state"), mask), kActivationTolerance);
-      VLM_CHECK_CLOSE(keep_attended_rows(*dump.find("logits"), mask),
-                      keep_attended_rows(fx.tensor(name, "logits"), mask), kActivationTolerance);
+      // The fixture's full-sequence forward (`model(**inputs, use_cache=False)`) reuses the model's cached
+      // rope_deltas from the previous case's generate(): in transformers 4.47 it then skips get_rope_index
+      // and uses plain 0..S-1 positions. Only the first case of a fixture run ("single") has M-RoPE
+      // positions there; for the others the prompt's logits are checked through generation step 0, which
+      // HF computed with the correct positions.
+      if (name == "single") {
+        VLM_CHECK_CLOSE(keep_attended_rows(*dump.find("last_hidden_state"), mask),
+                        keep_attended_rows(fx.tensor(name, "last_hidden_state"), mask), kActivationTolerance);
+        VLM_CHECK_CLOSE(keep_attended_rows(*dump.find("logits"), mask),
+                        keep_attended_rows(fx.tensor(name, "logits"), mask), kActivationTolerance);
+      }
       VLM_CHECK_IDENTICAL(*dump.find("generated_ids"), fx.tensor(name, "generated_ids"));
       VLM_CHECK_CLOSE(*dump.find("generation_step_logits"), fx.tensor(name, "generation_step_logits"),
                       kActivationTolerance);
