@@ -17,6 +17,7 @@ const std::vector<Command>& commands() {
       {"list", "plugins, compute backends and named models", list_command},
       {"info", "what a model resolves to: plugin, config, parameters", info_command},
       {"synth", "write a random-weight checkpoint of a family (tests, demos, benchmarks)", synth_command},
+      {"bench", "time vision encoding, prefill and decode on a synthetic image and prompt", bench_command},
   };
   return all;
 }
