@@ -24,41 +24,31 @@ struct Found {
 
 std::vector<Found> scan() {
   std::vector<Found> found;
-  for (const auto& dir : backend_dirs()) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) continue;
-    std::vector<fs::path> files;
-    for (const auto& item : fs::directory_iterator(dir, ec)) {
-      const auto name = item.path().filename().string();
-      if (name.starts_with(kPrefix) && item.path().extension() == ".so") files.push_back(item.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
-      Found f;
-      f.entry.library = file;
-      f.entry.name = file.stem().string().substr(kPrefix.size());
-      if (std::any_of(found.begin(), found.end(), [&](const Found& o) { return o.entry.name == f.entry.name; }))
-        continue;  // the first folder wins (build/install dir before VLM_BACKEND_PATH)
-      try {
-        auto& library = SharedLibrary::open(file);
-        auto info_fn = library.function<VlmBackendPluginInfoFn>(VLM_BACKEND_PLUGIN_SYMBOL);
-        const VlmBackendPluginInfo* info = info_fn();
-        if (!info || info->abi_version != VLM_SDK_ABI_VERSION) {
-          f.entry.status = fmt::format("built for SDK ABI version {}, this host uses version {}",
-                                       info ? info->abi_version : 0u, VLM_SDK_ABI_VERSION);
-        } else {
-          f.info = info;
-          f.entry.name = info->name;
-          f.entry.description = info->description;
-          char reason[512] = {0};
-          f.entry.score = info->score(reason, sizeof(reason));
-          f.entry.status = f.entry.score > 0 ? "usable" : (reason[0] ? reason : "not usable on this machine");
-        }
-      } catch (const std::exception& e) {
-        f.entry.status = e.what();
+  for (const auto& file : shared_libraries_in(backend_dirs(), kPrefix)) {
+    Found f;
+    f.entry.library = file;
+    f.entry.name = file.stem().string().substr(kPrefix.size());
+    if (std::any_of(found.begin(), found.end(), [&](const Found& o) { return o.entry.name == f.entry.name; }))
+      continue;  // the first folder wins (build/install dir before VLM_BACKEND_PATH)
+    try {
+      auto& library = SharedLibrary::open(file);
+      auto info_fn = library.function<VlmBackendPluginInfoFn>(VLM_BACKEND_PLUGIN_SYMBOL);
+      const VlmBackendPluginInfo* info = info_fn();
+      if (!info || info->abi_version != VLM_SDK_ABI_VERSION) {
+        f.entry.status = fmt::format("built for SDK ABI version {}, this host uses version {}",
+                                     info ? info->abi_version : 0u, VLM_SDK_ABI_VERSION);
+      } else {
+        f.info = info;
+        f.entry.name = info->name;
+        f.entry.description = info->description;
+        char reason[512] = {0};
+        f.entry.score = info->score(reason, sizeof(reason));
+        f.entry.status = f.entry.score > 0 ? "usable" : (reason[0] ? reason : "not usable on this machine");
       }
-      found.push_back(std::move(f));
+    } catch (const std::exception& e) {
+      f.entry.status = e.what();
     }
+    found.push_back(std::move(f));
   }
   std::stable_sort(found.begin(), found.end(),
                    [](const Found& a, const Found& b) { return a.entry.score > b.entry.score; });

@@ -75,21 +75,11 @@ PluginEntry inspect_plugin(const fs::path& library) {
 
 std::vector<PluginEntry> discover_plugins() {
   std::vector<PluginEntry> plugins;
-  for (const auto& dir : plugin_dirs()) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) continue;
-    std::vector<fs::path> files;
-    for (const auto& item : fs::directory_iterator(dir, ec)) {
-      const auto name = item.path().filename().string();
-      if (name.starts_with(kPrefix) && item.path().extension() == ".so") files.push_back(item.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
-      PluginEntry entry = inspect_plugin(file);
-      const bool duplicate = std::any_of(plugins.begin(), plugins.end(),
-                                         [&](const PluginEntry& p) { return p.ok() && entry.ok() && p.name == entry.name; });
-      if (!duplicate) plugins.push_back(std::move(entry));
-    }
+  for (const auto& file : shared_libraries_in(plugin_dirs(), kPrefix)) {
+    PluginEntry entry = inspect_plugin(file);
+    const bool duplicate = std::any_of(plugins.begin(), plugins.end(),
+                                       [&](const PluginEntry& p) { return p.ok() && entry.ok() && p.name == entry.name; });
+    if (!duplicate) plugins.push_back(std::move(entry));  // the first folder wins
   }
   return plugins;
 }

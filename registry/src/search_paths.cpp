@@ -1,5 +1,6 @@
 #include "vlm/registry/search_paths.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 #include <string>
@@ -37,6 +38,22 @@ std::vector<fs::path> backend_dirs() {
   std::vector<fs::path> dirs{library_dir() / "vlm" / "backends"};
   append_env_list(dirs, "VLM_BACKEND_PATH");
   return dirs;
+}
+
+std::vector<fs::path> shared_libraries_in(const std::vector<fs::path>& dirs, std::string_view prefix) {
+  std::vector<fs::path> all;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> files;
+    for (const auto& item : fs::directory_iterator(dir, ec)) {
+      const auto name = item.path().filename().string();
+      if (name.starts_with(prefix) && item.path().extension() == ".so") files.push_back(item.path());
+    }
+    std::sort(files.begin(), files.end());
+    all.insert(all.end(), files.begin(), files.end());
+  }
+  return all;
 }
 
 std::vector<fs::path> config_dirs() {
