@@ -36,6 +36,22 @@ size_t find_stop(const std::string& text, const std::vector<std::string>& stops)
   return best;
 }
 
+// Length of the longest suffix of `text` that is a proper prefix of some stop string. That text may turn
+// out to be the start of a stop string once more tokens arrive, in which case it is cut from the result,
+// so it must not be streamed yet: text given to the callback cannot be taken back.
+size_t possible_stop_start(const std::string& text, const std::vector<std::string>& stops) {
+  size_t longest = 0;
+  for (const auto& s : stops) {
+    if (s.empty()) continue;
+    for (size_t n = std::min(s.size() - 1, text.size()); n > longest; --n)
+      if (text.compare(text.size() - n, n, s, 0, n) == 0) {
+        longest = n;
+        break;
+      }
+  }
+  return longest;
+}
+
 }  // namespace
 
 GenerationResult generate(Model& model, std::span<const Prompt> prompts, const GenerationConfig& config,
@@ -64,6 +80,11 @@ GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, c
     std::vector<int64_t> row;
     for (int64_t s = 0; s < length; ++s)
       if (attention_mask.data<int64_t>()[b * length + s]) row.push_back(input_ids.data<int64_t>()[b * length + s]);
+    // A row without tokens has no last position to predict from: the decoder would read outside the prompt
+    // (or attend to padding only) rather than fail clearly.
+    if (row.empty())
+      fail("{} is empty (no tokens after templating and tokenization): there is nothing to continue from",
+           batch == 1 ? std::string("the prompt") : fmt::format("prompt row {} of the batch", b));
     result.prompt_ids.push_back(std::move(row));
   }
   if (length + config.max_new_tokens > decoder->max_context())
@@ -98,6 +119,7 @@ GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, c
   result.generated_ids.assign(rows, {});
   result.texts.assign(rows, {});
   result.finish_reasons.assign(rows, "length");
+  std::vector<size_t> streamed(rows, 0);  // bytes of each row's text already given to on_text
   std::vector<bool> finished(rows, config.max_new_tokens == 0);
   std::vector<int64_t> next(rows, 0);
   const int64_t filler = config.pad_token_id.value_or(config.eos_token_ids.empty() ? 0 : config.eos_token_ids[0]);
@@ -122,21 +144,34 @@ GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, c
       std::string piece = streams[row].push(token);
       const bool eos = !config.ignore_eos && std::find(config.eos_token_ids.begin(), config.eos_token_ids.end(),
                                                        token) != config.eos_token_ids.end();
-      if (eos || int64_t(result.generated_ids[row].size()) == config.max_new_tokens) piece += streams[row].flush();
+      const bool last = eos || int64_t(result.generated_ids[row].size()) == config.max_new_tokens;
+      if (last) piece += streams[row].flush();
+      std::string& text = result.texts[row];
       if (!piece.empty()) {
-        const size_t before = result.texts[row].size();
-        result.texts[row] += piece;
-        const size_t stop_at = find_stop(result.texts[row], config.stop_strings);
+        text += piece;
+        const size_t stop_at = find_stop(text, config.stop_strings);
         if (stop_at != std::string::npos) {
-          result.texts[row].resize(stop_at);
+          text.resize(stop_at);
           finished[row] = true;
           result.finish_reasons[row] = "stop_string";
         }
-        if (on_text && result.texts[row].size() > before) on_text(row, result.texts[row].substr(before));
       }
-      if (eos) {
+      // When the eos token's flush completes a stop string, the text was cut at the stop string: that
+      // reason stands.
+      if (eos && !finished[row]) {
         finished[row] = true;
         result.finish_reasons[row] = "eos";
+      }
+      if (on_text) {
+        // Stream what can no longer be cut: everything once the row is done, otherwise all but a tail
+        // that could be the start of a stop string. A stop string is cut where it starts, which is never
+        // before `streamed[row]`, so the callback's text always adds up to the final text.
+        const size_t ready =
+            finished[row] || last ? text.size() : text.size() - possible_stop_start(text, config.stop_strings);
+        if (ready > streamed[row]) {
+          on_text(row, text.substr(streamed[row], ready - streamed[row]));
+          streamed[row] = ready;
+        }
       }
       all_done = all_done && finished[row];
     }

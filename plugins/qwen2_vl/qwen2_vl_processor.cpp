@@ -29,20 +29,23 @@ ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
   std::vector<Image> images;
   std::vector<Video> videos;
   std::vector<std::string> texts;
-  for (const auto& prompt : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Prompt& prompt = batch[i];
     images.insert(images.end(), prompt.images.begin(), prompt.images.end());
     videos.insert(videos.end(), prompt.videos.begin(), prompt.videos.end());
     texts.push_back(renderer_.render(prompt));
+    // Counted per prompt, not over the batch: expansion hands out the batch's media in order, so with
+    // matching totals but mismatched prompts one prompt's image would silently fill another's placeholder.
+    const std::string who = batch.size() == 1 ? std::string("the prompt") : fmt::format("prompt {}", i);
+    const size_t image_marks = count_occurrences(texts.back(), kImagePad);
+    const size_t video_marks = count_occurrences(texts.back(), kVideoPad);
+    if (image_marks != prompt.images.size())
+      fail("{} has {} image placeholder(s) ({}) but {} image(s) were given", who, image_marks, kImagePad,
+           prompt.images.size());
+    if (video_marks != prompt.videos.size())
+      fail("{} has {} video placeholder(s) ({}) but {} video(s) were given", who, video_marks, kVideoPad,
+           prompt.videos.size());
   }
-  size_t image_marks = 0, video_marks = 0;
-  for (const auto& t : texts) {
-    image_marks += count_occurrences(t, kImagePad);
-    video_marks += count_occurrences(t, kVideoPad);
-  }
-  if (image_marks != images.size())
-    fail("the prompt has {} image placeholder(s) ({}) but {} image(s) were given", image_marks, kImagePad, images.size());
-  if (video_marks != videos.size())
-    fail("the prompt has {} video placeholder(s) ({}) but {} video(s) were given", video_marks, kVideoPad, videos.size());
 
   ModelInputs inputs;
   if (!images.empty() || !videos.empty()) inputs.tensors = images_.preprocess(images, videos);
