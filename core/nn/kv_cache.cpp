@@ -17,8 +17,10 @@ KVCache::KVCache(Backend& backend, int64_t layers, int64_t batch, int64_t capaci
 
 void KVCache::write(int layer, const Tensor& k, const Tensor& v) {
   if (layer < 0 || size_t(layer) >= keys_.size()) fail("KV cache: layer {} out of range", layer);
+  if (k.rank() != 4 || v.rank() != 4)
+    fail("KV cache: keys {} / values {} must be [batch, S, kv_heads, head_dim]", k.shape().str(), v.shape().str());
   const int64_t steps = k.dim(1);
-  if (k.rank() != 4 || k.dim(0) != batch_ || k.dim(2) != kv_heads_ || k.dim(3) != head_dim_ || !(k.shape() == v.shape()))
+  if ( k.dim(0) != batch_ || k.dim(2) != kv_heads_ || k.dim(3) != head_dim_ || !(k.shape() == v.shape()))
     fail("KV cache: keys {} / values {} do not match [batch {}, S, {}, {}]", k.shape().str(), v.shape().str(), batch_,
          kv_heads_, head_dim_);
   if (length_ + steps > capacity_)
