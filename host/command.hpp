@@ -26,5 +26,7 @@ int list_command(const std::vector<std::string>& args);
 int info_command(const std::vector<std::string>& args);
 int run_command(const std::vector<std::string>& args);
 int synth_command(const std::vector<std::string>& args);
+int tokenize_command(const std::vector<std::string>& args);
+int template_command(const std::vector<std::string>& args);
 
 }  // namespace vlm::host

@@ -17,6 +17,8 @@ const std::vector<Command>& commands() {
       {"list", "plugins, compute backends and named models", list_command},
       {"info", "what a model resolves to: plugin, config, parameters", info_command},
       {"synth", "write a random-weight checkpoint of a family (tests, demos, benchmarks)", synth_command},
+      {"tokenize", "how a tokenizer encodes and decodes text (debugging, reference comparison)", tokenize_command},
+      {"template", "the exact prompt a chat template renders for messages (debugging)", template_command},
   };
   return all;
 }
