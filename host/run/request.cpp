@@ -1,8 +1,8 @@
 #include "request.hpp"
 
 #include <filesystem>
-#include <fstream>
 
+#include "../json_io.hpp"
 #include "vlm/image/load.hpp"
 #include "vlm/util/error.hpp"
 
@@ -75,14 +75,7 @@ Prompt prompt_from_text(const std::string& text, const std::vector<std::string>&
 }
 
 std::vector<Prompt> prompts_from_messages_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("{}: cannot open", path);
-  OrderedJson json;
-  try {
-    json = OrderedJson::parse(in);
-  } catch (const OrderedJson::parse_error& e) {
-    fail("{}: invalid JSON: {}", path, e.what());
-  }
+  const OrderedJson json = read_json_file(path);
   const fs::path base = fs::path(path).parent_path();
   std::vector<Prompt> prompts;
   if (json.is_array() && !json.empty() && json[0].is_array()) {

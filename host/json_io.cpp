@@ -1,0 +1,58 @@
+#include "json_io.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "vlm/util/error.hpp"
+
+namespace vlm::host {
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open", path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+OrderedJson read_json_file(const std::string& path) {
+  const std::string text = read_text_file(path);
+  try {
+    return OrderedJson::parse(text);
+  } catch (const OrderedJson::parse_error& e) {
+    fail("{}: invalid JSON: {}", path, e.what());
+  }
+}
+
+void for_each_jsonl_object(const std::string& path,
+                           const std::function<void(const OrderedJson& object, const std::string& where)>& visit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open", path);
+  int line_number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // a trailing blank line is common
+    const std::string where = fmt::format("{}:{}", path, line_number);
+    OrderedJson object;
+    try {
+      object = OrderedJson::parse(line);
+    } catch (const OrderedJson::parse_error& e) {
+      fail("{}: invalid JSON: {}", where, e.what());
+    }
+    if (!object.is_object()) fail("{}: expected a JSON object, got {}", where, object.type_name());
+    visit(object, where);
+  }
+}
+
+void print_json_line(const OrderedJson& value) {
+  // Decoded text can hold a lone piece of a multi-byte character; replacing it beats aborting the whole run.
+  const std::string line = value.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace vlm::host
