@@ -1,6 +1,6 @@
 #include "vipllava_image_processor.hpp"
 
-#include <cstring>
+#include <algorithm>
 #include <vector>
 
 #include "vlm/image/geometry.hpp"
@@ -33,15 +33,17 @@ std::array<float, 3> per_channel(const ConfigView& view, std::string_view key, s
 ImageProcessorConfig ImageProcessorConfig::from(const ConfigView& view) {
   ImageProcessorConfig c;
   c.do_resize = view.get_or("do_resize", c.do_resize);
-  const ConfigView size = view.child("size");
-  if (size.has("shortest_edge")) {
-    c.shortest_edge = positive(size, "shortest_edge", 0);
-  } else if (size.has("height") || size.has("width")) {
-    c.shortest_edge.reset();
-    c.resize_height = positive(size, "height", 0);
-    c.resize_width = positive(size, "width", 0);
-  } else if (view.json().contains("size") && view.json()["size"].is_number_integer()) {
-    c.shortest_edge = positive(view, "size", 0);  // legacy int: a shortest edge when not square
+  if (view.has("size") && view.json()["size"].is_number_integer()) {
+    c.shortest_edge = positive(view, "size", 0);  // legacy int: a shortest edge (default_to_square=False)
+  } else {
+    const ConfigView size = view.child("size");
+    if (size.has("shortest_edge")) {
+      c.shortest_edge = positive(size, "shortest_edge", 0);
+    } else if (size.has("height") || size.has("width")) {
+      c.shortest_edge.reset();
+      c.resize_height = positive(size, "height", 0);
+      c.resize_width = positive(size, "width", 0);
+    }
   }
   if (view.has("resample")) c.resample = resample_from_pil_code(view.get<int64_t>("resample"));
   c.do_center_crop = view.get_or("do_center_crop", c.do_center_crop);
