@@ -93,7 +93,8 @@ Tensor VisionTower::encode(const ModelInputs& inputs, Trace* trace) {
         backend_->slice(hidden, 1, 1, features[k]);
       }
   }
-  if (trace_all) trace->record("vision_hidden_states", all_states.reshape(Shape{v.num_hidden_layers + 1, B, tokens, D}));
+  if (trace_all)
+    trace->record("vision_hidden_states", all_states.reshape(Shape{v.num_hidden_layers + 1, B, tokens, D}));
 
   std::vector<const Tensor*> parts;
   for (const auto& f : features) parts.push_back(&f);
@@ -104,7 +105,10 @@ Tensor VisionTower::encode(const ModelInputs& inputs, Trace* trace) {
 }
 
 Projector::Projector(const Config& config, const WeightLoader& weights, Backend& backend)
-    : config_(config), backend_(&backend), ws_(backend), activation_(activation_from_name(config.projector_hidden_act)) {
+    : config_(config),
+      backend_(&backend),
+      ws_(backend),
+      activation_(activation_from_name(config.projector_hidden_act)) {
   const int64_t in = config.projector_input(), out = config.text.hidden_size;
   norm_ = Norm::layer(weights, "multi_modal_projector.projector_layernorm", in, float(config.projector_layernorm_eps));
   linear_1_ = Linear::load(weights, "multi_modal_projector.linear_1", in, out, true);
