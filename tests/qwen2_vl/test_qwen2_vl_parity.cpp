@@ -47,16 +47,6 @@ std::vector<Prompt> fixture_prompts(const test::Fixture& fx, const std::string& 
   return prompts;
 }
 
-// Logits of padded positions are not compared: HF's eager attention gives those rows a uniform average
-// over padding, which no consumer reads.
-Tensor keep_attended_rows(const Tensor& t, const Tensor& mask) {
-  Tensor out = t.clone();
-  const int64_t rows = mask.numel(), width = t.numel() / rows;
-  for (int64_t r = 0; r < rows; ++r)
-    if (mask.data<int64_t>()[r] == 0) std::fill_n(out.data<float>() + r * width, width, 0.0f);
-  return out;
-}
-
 void check_fixture(const fs::path& dir, const std::vector<std::string>& cases) {
   const test::Fixture fx(dir);
   registry::LoadRequest request;
@@ -97,10 +87,10 @@ void check_fixture(const fs::path& dir, const std::vector<std::string>& cases) {
       // case's forward with fresh rope_deltas differs from the fixture by 2.89 and matches vlm to 5e-6;
       // with stale deltas it reproduces the fixture to 4e-6.)
       if (name == "single") {
-        VLM_CHECK_CLOSE(keep_attended_rows(*dump.find("last_hidden_state"), mask),
-                        keep_attended_rows(fx.tensor(name, "last_hidden_state"), mask), kActivationTolerance);
-        VLM_CHECK_CLOSE(keep_attended_rows(*dump.find("logits"), mask),
-                        keep_attended_rows(fx.tensor(name, "logits"), mask), kActivationTolerance);
+        VLM_CHECK_CLOSE(test::keep_attended_rows(*dump.find("last_hidden_state"), mask),
+                        test::keep_attended_rows(fx.tensor(name, "last_hidden_state"), mask), kActivationTolerance);
+        VLM_CHECK_CLOSE(test::keep_attended_rows(*dump.find("logits"), mask),
+                        test::keep_attended_rows(fx.tensor(name, "logits"), mask), kActivationTolerance);
       }
       VLM_CHECK_IDENTICAL(*dump.find("generated_ids"), fx.tensor(name, "generated_ids"));
       VLM_CHECK_CLOSE(*dump.find("generation_step_logits"), fx.tensor(name, "generation_step_logits"),

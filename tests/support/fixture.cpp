@@ -1,5 +1,6 @@
 #include "support/fixture.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -34,6 +35,14 @@ Difference max_abs_difference(const Tensor& a, const Tensor& b) {
     }
   }
   return d;
+}
+
+Tensor keep_attended_rows(const Tensor& t, const Tensor& mask) {
+  Tensor out = t.clone();
+  const int64_t rows = mask.numel(), width = t.numel() / rows;
+  for (int64_t r = 0; r < rows; ++r)
+    if (mask.data<int64_t>()[r] == 0) std::fill_n(out.data<float>() + r * width, width, 0.0f);
+  return out;
 }
 
 }  // namespace vlm::test

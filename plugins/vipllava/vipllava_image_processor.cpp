@@ -1,0 +1,114 @@
+#include "vipllava_image_processor.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "vlm/image/geometry.hpp"
+#include "vlm/util/error.hpp"
+
+namespace vlm::vipllava {
+
+namespace {
+
+int64_t positive(const ConfigView& view, std::string_view key, int64_t fallback) {
+  const int64_t value = view.get_or(key, fallback);
+  if (value <= 0) fail("{}: must be positive, got {}", view.where(key), value);
+  return value;
+}
+
+// image_mean / image_std: one value per channel, or one for all (HF accepts both); cast to f32 as HF does.
+std::array<float, 3> per_channel(const ConfigView& view, std::string_view key, std::array<float, 3> fallback) {
+  if (!view.has(key)) return fallback;
+  if (view.json()[std::string(key)].is_number()) {
+    const float value = view.get<float>(key);
+    return {value, value, value};
+  }
+  const auto values = view.get<std::vector<double>>(key);
+  if (values.size() != 3) fail("{}: expected 3 values (one per RGB channel), found {}", view.where(key), values.size());
+  return {float(values[0]), float(values[1]), float(values[2])};
+}
+
+}  // namespace
+
+ImageProcessorConfig ImageProcessorConfig::from(const ConfigView& view) {
+  ImageProcessorConfig c;
+  c.do_resize = view.get_or("do_resize", c.do_resize);
+  if (view.has("size") && view.json()["size"].is_number_integer()) {
+    c.shortest_edge = positive(view, "size", 0);  // legacy int: a shortest edge (default_to_square=False)
+  } else {
+    const ConfigView size = view.child("size");
+    if (size.has("shortest_edge")) {
+      c.shortest_edge = positive(size, "shortest_edge", 0);
+    } else if (size.has("height") || size.has("width")) {
+      c.shortest_edge.reset();
+      c.resize_height = positive(size, "height", 0);
+      c.resize_width = positive(size, "width", 0);
+    }
+  }
+  if (view.has("resample")) c.resample = resample_from_pil_code(view.get<int64_t>("resample"));
+  c.do_center_crop = view.get_or("do_center_crop", c.do_center_crop);
+  if (view.has("crop_size") && view.json()["crop_size"].is_number_integer()) {
+    c.crop_height = c.crop_width = positive(view, "crop_size", 0);
+  } else {
+    const ConfigView crop = view.child("crop_size");
+    c.crop_height = positive(crop, "height", c.crop_height);
+    c.crop_width = positive(crop, "width", c.crop_width);
+  }
+  c.normalization.do_rescale = view.get_or("do_rescale", c.normalization.do_rescale);
+  c.normalization.rescale_factor = view.get_or("rescale_factor", c.normalization.rescale_factor);
+  c.normalization.do_normalize = view.get_or("do_normalize", c.normalization.do_normalize);
+  c.normalization.mean = per_channel(view, "image_mean", c.normalization.mean);
+  c.normalization.std = per_channel(view, "image_std", c.normalization.std);
+  for (float s : c.normalization.std)
+    if (c.normalization.do_normalize && s == 0.f) fail("{}: image_std must not be 0", view.where("image_std"));
+  return c;
+}
+
+ImageSize shortest_edge_size(int64_t height, int64_t width, int64_t shortest_edge) {
+  const int64_t short_side = std::min(height, width), long_side = std::max(height, width);
+  const auto new_long = int64_t(double(shortest_edge * long_side) / double(short_side));
+  return height <= width ? ImageSize{shortest_edge, new_long} : ImageSize{new_long, shortest_edge};
+}
+
+Image ImageProcessor::transform(const Image& image) const {
+  Image out = image;
+  if (config_.do_resize) {
+    const ImageSize target = config_.shortest_edge
+                                 ? shortest_edge_size(image.height, image.width, *config_.shortest_edge)
+                                 : ImageSize{config_.resize_height, config_.resize_width};
+    if (target.height < 1 || target.width < 1)
+      fail("{}: a {}x{} image is too thin to resize", image.source, image.width, image.height);
+    out = resize(out, int(target.width), int(target.height), config_.resample);
+  }
+  if (config_.do_center_crop) out = center_crop(out, int(config_.crop_width), int(config_.crop_height));
+  return out;
+}
+
+ImageSize ImageProcessor::output_size(const Image& image) const {
+  if (config_.do_center_crop) return {config_.crop_height, config_.crop_width};
+  if (!config_.do_resize) return {image.height, image.width};
+  if (config_.shortest_edge) return shortest_edge_size(image.height, image.width, *config_.shortest_edge);
+  return {config_.resize_height, config_.resize_width};
+}
+
+TensorMap ImageProcessor::preprocess(std::span<const Image> images, std::span<const Video> videos) const {
+  if (!videos.empty()) fail("VipLlava takes images only, but {} video(s) were given", videos.size());
+  TensorMap out;
+  if (images.empty()) return out;
+  std::vector<Image> transformed;
+  for (const auto& image : images) transformed.push_back(transform(image));
+  const int height = transformed.front().height, width = transformed.front().width;
+  for (const auto& image : transformed)
+    if (image.height != height || image.width != width)
+      fail("{}: processed to {}x{}, but the batch's first image is {}x{} (enable center cropping to batch "
+           "images of different shapes)",
+           image.source, image.width, image.height, width, height);
+  Tensor pixels = Tensor::zeros(Shape{int64_t(images.size()), 3, height, width}, DType::F32);
+  const size_t plane = size_t(3) * size_t(height) * size_t(width);
+  for (size_t i = 0; i < transformed.size(); ++i)
+    write_pixels(transformed[i], config_.normalization, ChannelLayout::CHW, pixels.data<float>() + i * plane);
+  out.emplace("pixel_values", std::move(pixels));
+  return out;
+}
+
+}  // namespace vlm::vipllava

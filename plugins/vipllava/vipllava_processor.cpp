@@ -1,0 +1,73 @@
+#include "vipllava_processor.hpp"
+
+namespace vlm::vipllava {
+
+ProcessorConfig ProcessorConfig::load(const std::filesystem::path& dir) {
+  ProcessorConfig c;
+  const auto path = dir / "processor_config.json";
+  if (!std::filesystem::exists(path)) return c;
+  const ConfigView view = ConfigView::load(path);
+  c.image_token = view.get_or<std::string>("image_token", c.image_token);
+  if (view.has("patch_size")) c.patch_size = view.get<int64_t>("patch_size");
+  if (view.has("vision_feature_select_strategy"))
+    c.vision_feature_select_strategy = view.get<std::string>("vision_feature_select_strategy");
+  c.num_additional_image_tokens = view.get_or("num_additional_image_tokens", c.num_additional_image_tokens);
+  if (c.patch_size && *c.patch_size <= 0) fail("{}: must be positive", view.where("patch_size"));
+  return c;
+}
+
+Processor::Processor(const Config& config, const Checkpoint& checkpoint)
+    : config_(config),
+      processor_config_(ProcessorConfig::load(checkpoint.dir())),
+      tokenizer_(Tokenizer::load(checkpoint.dir())),
+      renderer_(checkpoint.dir()),
+      images_(ImageProcessorConfig::from(checkpoint.preprocessor_config())) {}
+
+int64_t Processor::image_tokens(int64_t height, int64_t width) const {
+  const auto& pc = processor_config_;
+  // Without patch_size and strategy 4.47 leaves one <image> per image and the model expands it to the
+  // tower's patch count (the legacy path); expanding here to that count gives the same sequence.
+  if (!pc.patch_size || !pc.vision_feature_select_strategy) return config_.vision.num_patches();
+  int64_t count = (height / *pc.patch_size) * (width / *pc.patch_size) + pc.num_additional_image_tokens;
+  if (*pc.vision_feature_select_strategy == "default") count -= 1;  // the CLS token is not a feature
+  return count;
+}
+
+ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
+  std::vector<Image> images;
+  std::vector<std::string> texts;
+  for (const auto& prompt : batch) {
+    if (!prompt.videos.empty()) fail("VipLlava takes images only, but a prompt has {} video(s)", prompt.videos.size());
+    images.insert(images.end(), prompt.images.begin(), prompt.images.end());
+    texts.push_back(renderer_.render(prompt));
+  }
+  const std::string_view mark = processor_config_.image_token;
+  size_t marks = 0;
+  for (const auto& text : texts) marks += count_occurrences(text, mark);
+  if (marks != images.size())
+    fail("the prompt has {} image placeholder(s) ({}) but {} image(s) were given", marks, mark, images.size());
+
+  ModelInputs inputs;
+  inputs.tensors = images_.preprocess(images, {});
+  std::vector<int64_t> counts;
+  for (const auto& image : images) {
+    const ImageSize size = images_.output_size(image);
+    counts.push_back(image_tokens(size.height, size.width));
+  }
+  size_t next = 0;
+  std::vector<std::vector<int64_t>> rows;
+  for (auto& text : texts) {
+    std::string expanded = expand_placeholders(text, mark, mark, counts, next, "image");
+    // LlavaProcessor tokenizes with add_special_tokens=True whether or not the text was templated: BOS.
+    rows.push_back(tokenizer_->encode(expanded, true));
+    inputs.texts.push_back(std::move(expanded));
+  }
+  pad_left(rows, tokenizer_->pad_id().value_or(tokenizer_->eos_id().value_or(0)), inputs);
+  return inputs;
+}
+
+std::string Processor::decode(std::span<const int64_t> ids, bool skip_special_tokens) const {
+  return tokenizer_->decode(ids, skip_special_tokens);
+}
+
+}  // namespace vlm::vipllava

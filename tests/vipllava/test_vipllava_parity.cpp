@@ -1,0 +1,90 @@
+// VipLlava at parity with Hugging Face transformers 4.47.1 on the golden fixture (read in place), which was
+// generated with image_seq_length = 0 so that batched decoding does not attend left padding (see the
+// fixture README). reference.json states no tolerances: pixel_values 1e-5, every activation 1e-4 max abs
+// error, ids identical.
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "support/fixture.hpp"
+#include "support/shared_data.hpp"
+#include "vlm/generate/generate.hpp"
+#include "vlm/image/load.hpp"
+#include "vlm/model/tensor_dump.hpp"
+#include "vlm/registry/loader.hpp"
+
+using namespace vlm;
+
+namespace {
+
+constexpr double kPixelTolerance = 1e-5;
+constexpr double kActivationTolerance = 1e-4;
+
+// messages_<case>.json is one conversation (single) or a list of them (batch), one image each.
+std::vector<Prompt> fixture_prompts(const test::Fixture& fx, const std::string& name) {
+  std::ifstream in(fx.input("messages_" + name + ".json"));
+  const OrderedJson messages = OrderedJson::parse(in);
+  const bool batched = name == "batch";
+  std::vector<Prompt> prompts;
+  for (size_t i = 0; i < (batched ? messages.size() : 1); ++i) {
+    Prompt p;
+    p.messages = batched ? messages[i] : messages;
+    p.images.push_back(load_image(fx.input("image_" + name + "_" + std::to_string(i) + ".png")));
+    prompts.push_back(std::move(p));
+  }
+  return prompts;
+}
+
+}  // namespace
+
+TEST_CASE("vipllava matches Hugging Face on every fixture case", "[vipllava][fixture][parity]") {
+  VLM_REQUIRE_SHARED(dir, "fixtures/vipllava");
+  const test::Fixture fx(dir);
+  registry::LoadRequest request;
+  request.model = fx.checkpoint().string();
+  request.device = "cpu";
+  auto loaded = registry::load_model(request);
+
+  for (const std::string name : {"single", "batch"}) {
+    SECTION(name) {
+      const ModelInputs inputs = loaded.model->processor().prepare(fixture_prompts(fx, name));
+      // The fixture records the templated texts before <image> expansion (16 = (56 / 14)^2 patches).
+      const auto& texts = fx.json()["cases"][name]["texts"];
+      REQUIRE(inputs.texts.size() == texts.size());
+      for (size_t i = 0; i < texts.size(); ++i) {
+        std::string expected = texts[i].get<std::string>();
+        std::string images;
+        for (int k = 0; k < 16; ++k) images += "<image>";
+        expected.replace(expected.find("<image>"), 7, images);
+        CHECK(inputs.texts[i] == expected);
+      }
+      VLM_CHECK_IDENTICAL(inputs.at("input_ids"), fx.tensor(name, "input_ids"));
+      VLM_CHECK_IDENTICAL(inputs.at("attention_mask"), fx.tensor(name, "attention_mask"));
+      VLM_CHECK_CLOSE(inputs.at("pixel_values"), fx.tensor(name, "pixel_values"), kPixelTolerance);
+
+      GenerationConfig config = GenerationConfig::from_checkpoint(loaded.checkpoint->generation_config(),
+                                                                  loaded.checkpoint->config());
+      config.do_sample = false;
+      config.max_new_tokens = config.min_new_tokens = 12;  // the fixture's generate() call
+      TensorDump dump(*loaded.backend);
+      generate_from_inputs(*loaded.model, inputs, config, {}, &dump);
+
+      for (const char* what : {"vision_hidden_states", "vision_features_concat", "image_features", "inputs_embeds"}) {
+        INFO(what);
+        REQUIRE(dump.find(what));
+        VLM_CHECK_CLOSE(*dump.find(what), fx.tensor(name, what), kActivationTolerance);
+      }
+      // HF's full forward positions a padded row 0..S-1 while generation counts real tokens only; RoPE is
+      // relative, so the attended rows agree either way (to rounding).
+      const Tensor& mask = inputs.at("attention_mask");
+      for (const char* what : {"last_hidden_state", "logits"}) {
+        INFO(what);
+        VLM_CHECK_CLOSE(test::keep_attended_rows(*dump.find(what), mask),
+                        test::keep_attended_rows(fx.tensor(name, what), mask), kActivationTolerance);
+      }
+      VLM_CHECK_IDENTICAL(*dump.find("generated_ids"), fx.tensor(name, "generated_ids"));
+      VLM_CHECK_CLOSE(*dump.find("generation_step_logits"), fx.tensor(name, "generation_step_logits"),
+                      kActivationTolerance);
+    }
+  }
+}
