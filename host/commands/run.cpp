@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
 #include "../command.hpp"
 #include "../run/request.hpp"
 #include "vlm/generate/generate.hpp"
+#include "vlm/image/marks.hpp"
 #include "vlm/model/tensor_dump.hpp"
 #include "vlm/registry/loader.hpp"
 #include "vlm/util/error.hpp"
@@ -30,7 +32,10 @@ int run_command(const std::vector<std::string>& args) {
       ("video", po::value<std::vector<std::string>>()->composing(), "video: a folder of frames (repeatable)")
       ("prompt,p", po::value<std::string>(), "user text; images go first in one user turn of the chat template")
       ("raw", "send --prompt as is, without the chat template")
-      ("messages", po::value<std::string>(), "HF-style conversation JSON file (image/video items name files with path)");
+      ("messages", po::value<std::string>(), "HF-style conversation JSON file (image/video items name files with path)")
+      ("mark", po::value<std::vector<std::string>>()->composing(),
+       "visual prompt drawn on every --image: KIND:x0,y0,x1,y1[:COLOUR[:WIDTH]], KIND rect|ellipse|arrow (repeatable)")
+      ("save-marked", po::value<std::string>(), "write the marked image (what the model sees) to this file");
   po::options_description gen_opts("generation");
   gen_opts.add_options()
       ("max-new-tokens", po::value<int64_t>(), "tokens to generate at most (default: the model's settings, else 128)")
@@ -80,6 +85,21 @@ int run_command(const std::vector<std::string>& args) {
     prompts = prompts_from_messages_file(vm["messages"].as<std::string>());
   } else {
     prompts.push_back(prompt_from_text(vm["prompt"].as<std::string>(), strings("image"), strings("video"), vm.count("raw") != 0));
+  }
+  if (vm.count("mark") || vm.count("save-marked")) {
+    if (vm.count("messages") || !vm.count("image")) throw po::error("--mark and --save-marked apply to --image files");
+    std::vector<Mark> marks;
+    for (const auto& spec : strings("mark")) marks.push_back(parse_mark(spec));
+    auto& images = prompts.front().images;
+    for (size_t i = 0; i < images.size(); ++i) {
+      draw_marks(images[i], marks);
+      if (vm.count("save-marked")) {
+        std::filesystem::path out = vm["save-marked"].as<std::string>();
+        if (images.size() > 1) out.replace_filename(fmt::format("{}-{}{}", out.stem().string(), i, out.extension().string()));
+        save_image(images[i], out);
+        spdlog::info("marked image written to {}", out.string());
+      }
+    }
   }
 
   auto loaded = registry::load_model(request);
