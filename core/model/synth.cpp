@@ -49,6 +49,16 @@ void write_json(const fs::path& path, const Json& json) {
 
 }  // namespace
 
+int64_t SynthRecipe::special_id(std::string_view token) const {
+  for (size_t i = 0; i < special_tokens.size(); ++i)
+    if (special_tokens[i] == token) return synthetic_special_token_id(merges, i);
+  fail("synthetic checkpoint: '{}' is not among the recipe's special tokens", token);
+}
+
+int64_t SynthRecipe::padded_vocab() const {
+  return padded_vocab_size(synthetic_tokenizer_size(merges, special_tokens.size()));
+}
+
 void fill_random(Tensor& t, Init init, const std::string& name, uint64_t seed) {
   if (!t.is_host()) fail("fill_random: tensor '{}' is not on the host", name);
   SplitMix64 rng{seed ^ fnv1a(name)};

@@ -48,6 +48,30 @@ void TextModel::logits(Workspace& ws, const Tensor& hidden_rows, Tensor& out) co
   ws.backend().matmul(normed, lm_head_, nullptr, out, true);
 }
 
+Tensor TextModel::prompt_logits(Workspace& ws, const Tensor& hidden, Trace* trace) const {
+  Backend& be = ws.backend();
+  const int64_t B = hidden.dim(0), S = hidden.dim(1), H = hidden.dim(2);
+  const Tensor flat = hidden.reshape(Shape{B * S, H});
+  if (trace && trace->wants("last_hidden_state")) {
+    Tensor normed = be.empty(hidden.shape(), DType::F32);
+    final_norm(be, flat, normed);
+    trace->record("last_hidden_state", normed);
+  }
+  if (trace && trace->wants("logits")) {
+    Tensor all = be.empty(Shape{B, S, config_.vocab_size}, DType::F32);
+    logits(ws, flat, all);
+    trace->record("logits", all);
+  }
+  Tensor last = ws.get("text.last_positions", Shape{B, H});
+  for (int64_t b = 0; b < B; ++b) {
+    Tensor dst = last.rows(b, 1);
+    be.copy(flat.rows(b * S + S - 1, 1), dst);
+  }
+  Tensor out = ws.get("text.prompt_logits", Shape{B, config_.vocab_size});
+  logits(ws, last, out);
+  return be.download(out);
+}
+
 void merge_features(Backend& backend, std::span<const int64_t> ids, int64_t token_id, const Tensor& features,
                     Tensor& embeds, const std::string& what) {
   int64_t placeholders = 0;

@@ -109,25 +109,7 @@ Tensor TextDecoder::prefill(DecoderState& base, const ModelInputs& inputs, const
   state.cache.prepare(std::span<const int64_t>(mask.data<int64_t>(), size_t(B * S)), S);
   model_.forward(ws_, hidden, dcos, dsin, state.cache);
 
-  if (trace && trace->wants("last_hidden_state")) {
-    Tensor normed = backend_->empty(hidden.shape(), DType::F32);
-    model_.final_norm(*backend_, flat, normed);
-    trace->record("last_hidden_state", normed);
-  }
-  if (trace && trace->wants("logits")) {
-    Tensor all = backend_->empty(Shape{B, S, config_.vocab_size}, DType::F32);
-    model_.logits(ws_, flat, all);
-    trace->record("logits", all);
-  }
-  // Left padding puts every row's last prompt token at position S - 1.
-  Tensor last = ws_.get("qwen2_vl.last_hidden", Shape{B, H});
-  for (int64_t b = 0; b < B; ++b) {
-    Tensor dst = last.rows(b, 1);
-    backend_->copy(flat.rows(b * S + S - 1, 1), dst);
-  }
-  Tensor logits = ws_.get("qwen2_vl.logits", Shape{B, config_.vocab_size});
-  model_.logits(ws_, last, logits);
-  return backend_->download(logits);
+  return model_.prompt_logits(ws_, hidden, trace);
 }
 
 Tensor TextDecoder::step(DecoderState& base, std::span<const int64_t> tokens, Trace*) {

@@ -52,12 +52,8 @@ SynthRecipe synth_recipe(std::string_view size) {
   r.merges = 200;
   r.special_tokens = kSpecialTokens;
   r.dtype = s.dtype;
-  auto id = [&](std::string_view token) {
-    for (size_t i = 0; i < kSpecialTokens.size(); ++i)
-      if (kSpecialTokens[i] == token) return synthetic_special_token_id(r.merges, i);
-    fail("qwen2_vl synth: no special token {}", token);
-  };
-  const int64_t vocab = s.vocab ? s.vocab : padded_vocab_size(synthetic_tokenizer_size(r.merges, kSpecialTokens.size()));
+  auto id = [&](std::string_view token) { return r.special_id(token); };
+  const int64_t vocab = s.vocab ? s.vocab : r.padded_vocab();
   r.config = {
       {"architectures", {"Qwen2VLForConditionalGeneration"}},
       {"model_type", "qwen2_vl"},

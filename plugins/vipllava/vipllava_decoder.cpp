@@ -64,7 +64,7 @@ Tensor TextDecoder::prefill(DecoderState& base, const ModelInputs& inputs, const
   auto& state = static_cast<State&>(base);
   const Tensor& ids = inputs.at("input_ids");
   const Tensor& mask = inputs.at("attention_mask");
-  const int64_t B = ids.dim(0), S = ids.dim(1), H = config_.text.hidden_size, V = config_.text.vocab_size;
+  const int64_t B = ids.dim(0), S = ids.dim(1), H = config_.text.hidden_size;
   const std::span<const int64_t> id_span(ids.data<int64_t>(), size_t(B * S));
   const std::span<const int64_t> mask_span(mask.data<int64_t>(), size_t(B * S));
 
@@ -90,25 +90,7 @@ Tensor TextDecoder::prefill(DecoderState& base, const ModelInputs& inputs, const
   state.cache.prepare(mask_span, S);
   model_.forward(ws_, hidden, cos, sin, state.cache);
 
-  if (trace && trace->wants("last_hidden_state")) {
-    Tensor normed = backend_->empty(hidden.shape(), DType::F32);
-    model_.final_norm(*backend_, flat, normed);
-    trace->record("last_hidden_state", normed);
-  }
-  if (trace && trace->wants("logits")) {
-    Tensor all = backend_->empty(Shape{B, S, V}, DType::F32);
-    model_.logits(ws_, flat, all);
-    trace->record("logits", all);
-  }
-  // Left padding puts every row's last prompt token at position S - 1.
-  Tensor last = ws_.get("vipllava.last_hidden", Shape{B, H});
-  for (int64_t b = 0; b < B; ++b) {
-    Tensor dst = last.rows(b, 1);
-    backend_->copy(flat.rows(b * S + S - 1, 1), dst);
-  }
-  Tensor logits = ws_.get("vipllava.logits", Shape{B, V});
-  model_.logits(ws_, last, logits);
-  return backend_->download(logits);
+  return model_.prompt_logits(ws_, hidden, trace);
 }
 
 Tensor TextDecoder::step(DecoderState& base, std::span<const int64_t> tokens, Trace*) {

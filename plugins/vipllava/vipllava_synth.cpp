@@ -43,13 +43,8 @@ SynthRecipe synth_recipe(std::string_view size) {
   r.merges = 200;
   r.special_tokens = kSpecialTokens;
   r.dtype = s.dtype;
-  auto id = [&](std::string_view token) {
-    for (size_t i = 0; i < kSpecialTokens.size(); ++i)
-      if (kSpecialTokens[i] == token) return synthetic_special_token_id(r.merges, i);
-    fail("vipllava synth: no special token {}", token);
-  };
-  const int64_t vocab =
-      s.vocab ? s.vocab : padded_vocab_size(synthetic_tokenizer_size(r.merges, kSpecialTokens.size()));
+  auto id = [&](std::string_view token) { return r.special_id(token); };
+  const int64_t vocab = s.vocab ? s.vocab : r.padded_vocab();
   constexpr int64_t kPatch = 14;
   r.config = {
       {"architectures", {"VipLlavaForConditionalGeneration"}},

@@ -52,6 +52,11 @@ struct SynthRecipe {
   int merges = 64;                         // BPE merges learned from a built-in corpus
   Json tokenizer_config = Json::object();  // extra tokenizer_config.json keys (bos_token, ...)
   DType dtype = DType::F32;                // stored weight dtype
+
+  // Id the synthetic tokenizer gives `special_tokens[i] == token`; Error if it is not one of them.
+  int64_t special_id(std::string_view token) const;
+  // Tokenizer size (bytes + merges + specials) rounded up to a multiple of 64, as checkpoints pad vocabularies.
+  int64_t padded_vocab() const;
 };
 
 class ModelFamily {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "vlm/model/components.hpp"
 #include "vlm/nn/transformer.hpp"
 
 namespace vlm {
@@ -34,6 +35,10 @@ class TextModel {
   void logits(Workspace& ws, const Tensor& hidden_rows, Tensor& out) const;
   // Final norm only (HF's last_hidden_state).
   void final_norm(Backend& backend, const Tensor& hidden_rows, Tensor& out) const;
+  // After a prompt forward over hidden [B, S, hidden]: records "last_hidden_state" and full "logits" when
+  // the trace wants them, and returns the logits [B, vocab] (host) of each row's last position (left
+  // padding puts it at S - 1).
+  Tensor prompt_logits(Workspace& ws, const Tensor& hidden, Trace* trace) const;
 
  private:
   TextModelConfig config_;
