@@ -17,20 +17,14 @@ TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c)
   return m;
 }
 
-void TextModel::embed(Backend& backend, std::span<const int64_t> ids, Tensor& out) const {
-  const Tensor host_ids = Tensor::borrow(const_cast<int64_t*>(ids.data()), Shape{int64_t(ids.size())}, DType::I64,
-                                         Device::cpu(), nullptr);
+void TextModel::embed(Workspace& ws, std::span<const int64_t> ids, Tensor& out) const {
   for (const int64_t id : ids)
     if (id < 0 || id >= config_.vocab_size)
       fail("token id {} is outside the model's vocabulary of {} (wrong tokenizer for this checkpoint?)", id,
            config_.vocab_size);
-  if (backend.device().kind == DeviceKind::CPU) {
-    backend.embedding(host_ids, embed_tokens_, out);
-  } else {
-    Tensor device_ids = backend.empty(host_ids.shape(), DType::I64);
-    backend.copy(host_ids, device_ids);
-    backend.embedding(device_ids, embed_tokens_, out);
-  }
+  const Tensor host_ids = Tensor::borrow(const_cast<int64_t*>(ids.data()), Shape{int64_t(ids.size())}, DType::I64,
+                                         Device::cpu(), nullptr);
+  ws.backend().embedding(ws.to_device("text.ids", host_ids), embed_tokens_, out);
 }
 
 void TextModel::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin, KVCache& cache) const {

@@ -19,6 +19,13 @@ Tensor Workspace::get(std::string_view slot, const Shape& shape, DType dtype) {
   return Tensor::borrow(const_cast<void*>(buffer.raw()), shape, dtype, buffer.device(), buffer.owner());
 }
 
+Tensor Workspace::to_device(std::string_view slot, const Tensor& host) {
+  if (backend_->device() == host.device()) return host;
+  Tensor device = get(slot, host.shape(), host.dtype());
+  backend_->copy(host, device);
+  return device;
+}
+
 size_t Workspace::bytes_reserved() const {
   size_t total = 0;
   for (const auto& [name, t] : buffers_) total += t.nbytes();

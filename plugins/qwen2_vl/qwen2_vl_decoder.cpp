@@ -79,7 +79,7 @@ Tensor TextDecoder::prefill(DecoderState& base, const ModelInputs& inputs, const
 
   Tensor hidden = backend_->empty(Shape{B, S, H}, DType::F32);
   Tensor flat = hidden.reshape(Shape{B * S, H});
-  model_.embed(*backend_, id_span, flat);
+  model_.embed(ws_, id_span, flat);
   const auto image_grids = grids_of(inputs, "image_grid_thw"), video_grids = grids_of(inputs, "video_grid_thw");
   const int64_t merge = config_.vision.spatial_merge_size;
   const int64_t image_rows = merged_tokens(image_grids, merge), video_rows = merged_tokens(video_grids, merge);
@@ -103,8 +103,8 @@ Tensor TextDecoder::prefill(DecoderState& base, const ModelInputs& inputs, const
   Tensor cos = Tensor::zeros(Shape{B * S, config_.head_dim()}, DType::F32);
   Tensor sin = Tensor::zeros(Shape{B * S, config_.head_dim()}, DType::F32);
   tables(index.positions, B * S, cos, sin);
-  const Tensor dcos = backend_->upload(cos).reshape(Shape{B, S, config_.head_dim()});
-  const Tensor dsin = backend_->upload(sin).reshape(Shape{B, S, config_.head_dim()});
+  const Tensor dcos = ws_.to_device("qwen2_vl.cos", cos).reshape(Shape{B, S, config_.head_dim()});
+  const Tensor dsin = ws_.to_device("qwen2_vl.sin", sin).reshape(Shape{B, S, config_.head_dim()});
 
   state.cache.prepare(std::span<const int64_t>(mask.data<int64_t>(), size_t(B * S)), S);
   model_.forward(ws_, hidden, dcos, dsin, state.cache);
@@ -118,13 +118,13 @@ Tensor TextDecoder::step(DecoderState& base, std::span<const int64_t> tokens, Tr
   if (int64_t(tokens.size()) != B) fail("decode step: {} tokens for a batch of {}", tokens.size(), B);
   Tensor hidden = ws_.get("qwen2_vl.step_hidden", Shape{B, 1, H});
   Tensor flat = hidden.reshape(Shape{B, H});
-  model_.embed(*backend_, tokens, flat);
+  model_.embed(ws_, tokens, flat);
   // After the prompt every stream advances together: position = cache length + the row's delta.
   for (int64_t b = 0; b < B; ++b)
     for (int s = 0; s < 3; ++s) state.step_positions[size_t(s * B + b)] = state.cache.length() + state.rope_deltas[size_t(b)];
   tables(state.step_positions, B, state.cos, state.sin);
-  const Tensor dcos = backend_->upload(state.cos).reshape(Shape{B, 1, config_.head_dim()});
-  const Tensor dsin = backend_->upload(state.sin).reshape(Shape{B, 1, config_.head_dim()});
+  const Tensor dcos = ws_.to_device("qwen2_vl.cos", state.cos).reshape(Shape{B, 1, config_.head_dim()});
+  const Tensor dsin = ws_.to_device("qwen2_vl.sin", state.sin).reshape(Shape{B, 1, config_.head_dim()});
   state.cache.prepare(state.step_mask, 1);
   model_.forward(ws_, hidden, dcos, dsin, state.cache);
   Tensor logits = ws_.get("qwen2_vl.logits", Shape{B, config_.vocab_size});

@@ -47,8 +47,8 @@ void TextDecoder::upload_tables(std::span<const int64_t> positions, int64_t batc
                                 Tensor& host_sin, Tensor& cos, Tensor& sin) {
   rope_tables_1d(positions, inv_freq_, host_cos, host_sin);
   const Shape shape{batch, steps, config_.text.head_dim};
-  cos = backend_->upload(host_cos).reshape(shape);
-  sin = backend_->upload(host_sin).reshape(shape);
+  cos = ws_.to_device("vipllava.cos", host_cos).reshape(shape);
+  sin = ws_.to_device("vipllava.sin", host_sin).reshape(shape);
 }
 
 std::unique_ptr<DecoderState> TextDecoder::begin(const ModelInputs& inputs, int64_t max_total_len) {
@@ -70,7 +70,7 @@ Tensor TextDecoder::prefill(DecoderState& base, const ModelInputs& inputs, const
 
   Tensor hidden = backend_->empty(Shape{B, S, H}, DType::F32);
   Tensor flat = hidden.reshape(Shape{B * S, H});
-  model_.embed(*backend_, id_span, flat);
+  model_.embed(ws_, id_span, flat);
   merge_features(*backend_, id_span, config_.image_token_index, vision ? *vision : Tensor(), flat, "image");
   if (trace && trace->wants("inputs_embeds")) trace->record("inputs_embeds", hidden);
 
@@ -99,7 +99,7 @@ Tensor TextDecoder::step(DecoderState& base, std::span<const int64_t> tokens, Tr
   if (int64_t(tokens.size()) != B) fail("decode step: {} tokens for a batch of {}", tokens.size(), B);
   Tensor hidden = ws_.get("vipllava.step_hidden", Shape{B, 1, H});
   Tensor flat = hidden.reshape(Shape{B, H});
-  model_.embed(*backend_, tokens, flat);
+  model_.embed(ws_, tokens, flat);
   Tensor cos, sin;
   upload_tables(state.next_positions, B, 1, state.cos, state.sin, cos, sin);
   for (auto& position : state.next_positions) ++position;

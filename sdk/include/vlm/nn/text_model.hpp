@@ -27,7 +27,7 @@ class TextModel {
   const TextModelConfig& config() const { return config_; }
 
   // ids (host, i64, N) -> out [N, hidden] f32 on the backend. Errors name any id outside the vocabulary.
-  void embed(Backend& backend, std::span<const int64_t> ids, Tensor& out) const;
+  void embed(Workspace& ws, std::span<const int64_t> ids, Tensor& out) const;
   // Runs every layer over hidden [B, S, hidden] in place, with rotary tables cos/sin [B, S, head_dim].
   // The cache must have been prepare()d for S positions; this commits it.
   void forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin, KVCache& cache) const;

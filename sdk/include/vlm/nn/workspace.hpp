@@ -14,6 +14,9 @@ class Workspace {
  public:
   explicit Workspace(Backend& backend) : backend_(&backend) {}
   Tensor get(std::string_view slot, const Shape& shape, DType dtype = DType::F32);
+  // A host tensor made usable by the backend: the tensor itself on the CPU, otherwise a copy into the
+  // slot's reused device buffer (per-token tables cost no allocation once warmed up).
+  Tensor to_device(std::string_view slot, const Tensor& host);
   Backend& backend() const { return *backend_; }
   size_t bytes_reserved() const;
 
