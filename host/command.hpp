@@ -27,6 +27,7 @@ int info_command(const std::vector<std::string>& args);
 int run_command(const std::vector<std::string>& args);
 int synth_command(const std::vector<std::string>& args);
 int bench_command(const std::vector<std::string>& args);
+int compare_command(const std::vector<std::string>& args);
 int tokenize_command(const std::vector<std::string>& args);
 int template_command(const std::vector<std::string>& args);
 

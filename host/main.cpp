@@ -18,6 +18,7 @@ const std::vector<Command>& commands() {
       {"info", "what a model resolves to: plugin, config, parameters", info_command},
       {"synth", "write a random-weight checkpoint of a family (tests, demos, benchmarks)", synth_command},
       {"bench", "time vision encoding, prefill and decode on a synthetic image and prompt", bench_command},
+      {"compare", "compare a --dump with reference tensors (e.g. from Hugging Face), tensor by tensor", compare_command},
       {"tokenize", "how a tokenizer encodes and decodes text (debugging, reference comparison)", tokenize_command},
       {"template", "the exact prompt a chat template renders for messages (debugging)", template_command},
   };

@@ -39,6 +39,7 @@ int run_command(const std::vector<std::string>& args) {
   po::options_description gen_opts("generation");
   gen_opts.add_options()
       ("max-new-tokens", po::value<int64_t>(), "tokens to generate at most (default: the model's settings, else 128)")
+      ("min-new-tokens", po::value<int64_t>(), "end-of-sequence is suppressed until this many tokens (HF min_new_tokens)")
       ("greedy", "greedy decoding (otherwise generation_config.json decides, as in Hugging Face; any sampling flag turns sampling on)")
       ("temperature", po::value<double>(), "sampling temperature")
       ("top-k", po::value<int64_t>(), "top-k sampling")
@@ -108,6 +109,7 @@ int run_command(const std::vector<std::string>& args) {
   if (loaded.resolved.named) generation.apply(loaded.resolved.named->generation);
   Json overrides = Json::object();
   if (vm.count("max-new-tokens")) overrides["max_new_tokens"] = vm["max-new-tokens"].as<int64_t>();
+  if (vm.count("min-new-tokens")) overrides["min_new_tokens"] = vm["min-new-tokens"].as<int64_t>();
   const bool sampling_flag = vm.count("temperature") || vm.count("top-k") || vm.count("top-p") || vm.count("min-p");
   if (vm.count("temperature")) overrides["temperature"] = vm["temperature"].as<double>();
   if (vm.count("top-k")) overrides["top_k"] = vm["top-k"].as<int64_t>();

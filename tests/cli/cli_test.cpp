@@ -211,3 +211,23 @@ TEST_CASE("vlm template reports a template syntax error with its line and column
   CHECK(result.out.empty());
   CHECK_THAT(result.err, Catch::Contains((dir / "broken.jinja").string() + ":2:10: "));
 }
+
+TEST_CASE("vlm run --dump matches Hugging Face through vlm compare", "[cli][run][fixture]") {
+  // The user's path end to end: command-line prompt and image -> dump -> tensor-by-tensor comparison
+  // with the fixture (greedy, exactly 12 new tokens with EOS suppressed, as the fixture's generate() call).
+  VLM_REQUIRE_SHARED(fixture, "fixtures/qwen2_vl");
+  const fs::path dump = vlm::test::temp_dir("cli-dump");
+  const auto run = run_vlm({"run", "--model", (fixture / "checkpoint").string(), "--device", "cpu", "--image",
+                            (fixture / "inputs" / "image_single.png").string(), "--prompt", "Describe this image.",
+                            "--greedy", "--min-new-tokens", "12", "--max-new-tokens", "12", "--dump", dump.string()});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const auto same = run_vlm({"compare", dump.string(), (fixture / "reference.safetensors").string(), "--prefix", "single."});
+  INFO(same.out);
+  CHECK(same.exit_code == 0);
+  CHECK_THAT(same.out, Catch::Contains("logits") && Catch::Contains("0 differ"));
+  // Against another case the comparison must fail (different prompt and image).
+  const auto other = run_vlm({"compare", dump.string(), (fixture / "reference.safetensors").string(), "--prefix", "multi."});
+  CHECK(other.exit_code == 1);
+  CHECK_THAT(other.out, Catch::Contains("SHAPE"));
+}
