@@ -114,7 +114,9 @@ TEST_CASE("qwen2_vl bf16 checkpoint upcast to f32 matches Hugging Face", "[qwen2
 TEST_CASE("qwen2_vl bf16 checkpoint with bf16 matmuls stays close to Hugging Face", "[qwen2_vl][fixture][bf16]") {
   // Weights stay bf16 (memory-mapped) and matmuls run in bf16 with f32 accumulation; norms, softmax and the
   // residual stream stay f32. Bar: prompt logits within 5e-2 of HF's f32 run of the same weights. HF's
-  // native bf16 run (torch 1.13 CPU kernels, bf16 residual stream, top-2 ties) is reported, not required.
+  // native bf16 run (torch 1.13 CPU kernels, bf16 residual stream, top-2 ties) is reported, not required:
+  // it is kernel-specific (measured: torch 2.15's own bf16 run of this checkpoint is 0.074 from it, and
+  // 0.059 from the f32 run, where vlm is 0.028).
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl-bf16");
   const test::Fixture fx(dir);
   registry::LoadRequest request;
