@@ -11,6 +11,7 @@
 #include "../run/request.hpp"
 #include "vlm/generate/generate.hpp"
 #include "vlm/image/marks.hpp"
+#include "vlm/image/video_sampling.hpp"
 #include "vlm/model/tensor_dump.hpp"
 #include "vlm/registry/loader.hpp"
 #include "vlm/util/error.hpp"
@@ -30,6 +31,9 @@ int run_command(const std::vector<std::string>& args) {
   input_opts.add_options()
       ("image,i", po::value<std::vector<std::string>>()->composing(), "image file (repeatable)")
       ("video", po::value<std::vector<std::string>>()->composing(), "video: a folder of frames (repeatable)")
+      ("video-frames", po::value<int64_t>(), "sample this many evenly spaced frames of each video (even)")
+      ("video-fps", po::value<double>(), "sample frames at this rate (needs --video-source-fps)")
+      ("video-source-fps", po::value<double>(), "frame rate of the frame folders given with --video")
       ("prompt,p", po::value<std::string>(), "user text; images go first in one user turn of the chat template")
       ("raw", "send --prompt as is, without the chat template")
       ("messages", po::value<std::string>(), "HF-style conversation JSON file (image/video items name files with path)")
@@ -87,6 +91,14 @@ int run_command(const std::vector<std::string>& args) {
   } else {
     prompts.push_back(prompt_from_text(vm["prompt"].as<std::string>(), strings("image"), strings("video"), vm.count("raw") != 0));
   }
+  FrameSampling sampling;
+  if (vm.count("video-frames")) sampling.frames = vm["video-frames"].as<int64_t>();
+  if (vm.count("video-fps")) sampling.fps = vm["video-fps"].as<double>();
+  for (auto& prompt : prompts)
+    for (auto& video : prompt.videos) {
+      if (vm.count("video-source-fps")) video.fps = vm["video-source-fps"].as<double>();
+      sample_frames(video, sampling);
+    }
   if (vm.count("mark") || vm.count("save-marked")) {
     if (vm.count("messages") || !vm.count("image")) throw po::error("--mark and --save-marked apply to --image files");
     std::vector<Mark> marks;

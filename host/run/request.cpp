@@ -4,6 +4,7 @@
 
 #include "../json_io.hpp"
 #include "vlm/image/load.hpp"
+#include "vlm/image/video_sampling.hpp"
 #include "vlm/util/error.hpp"
 
 namespace vlm::host {
@@ -30,6 +31,22 @@ fs::path media_path(const OrderedJson& item, const char* kind, const fs::path& b
   fail("{}: a {} item needs a \"path\" naming its file", where, kind);
 }
 
+// A video item: its frames, sampled with the keys qwen-vl-utils reads (nframes, or fps + the folder's
+// source_fps).
+Video load_video_item(const OrderedJson& item, const fs::path& base, const std::string& where) {
+  Video video = load_video(media_path(item, "video", base, where));
+  FrameSampling sampling;
+  try {
+    if (item.contains("nframes")) sampling.frames = item["nframes"].get<int64_t>();
+    if (item.contains("fps")) sampling.fps = item["fps"].get<double>();
+    if (item.contains("source_fps")) video.fps = item["source_fps"].get<double>();
+  } catch (const OrderedJson::exception&) {
+    fail("{}: video nframes / fps / source_fps must be numbers", where);
+  }
+  sample_frames(video, sampling);
+  return video;
+}
+
 Prompt conversation_to_prompt(const OrderedJson& messages, const fs::path& base, const std::string& where) {
   if (!messages.is_array() || messages.empty()) fail("{}: a conversation must be a non-empty list of messages", where);
   Prompt prompt;
@@ -47,7 +64,7 @@ Prompt conversation_to_prompt(const OrderedJson& messages, const fs::path& base,
       if (type == "image" || (type.empty() && item.contains("image")))
         prompt.images.push_back(load_image(media_path(item, "image", base, at)));
       else if (type == "video" || (type.empty() && item.contains("video")))
-        prompt.videos.push_back(load_video(media_path(item, "video", base, at)));
+        prompt.videos.push_back(load_video_item(item, base, at));
       else if (type != "text" && !type.empty())
         fail("{}: content item type '{}' is not supported (text, image, video)", at, type);
     }
