@@ -15,4 +15,5 @@ mkdir -p models
     printf "\\x$(printf %02x $((x * 4)))\\x$(printf %02x $((y * 5)))\\x80"
   done; done
 } > models/demo.ppm
+echo "demo: random weights, so the text below is meaningless; use --model with a real checkpoint for real answers"
 "$vlm" run --model models/tiny-qwen2-vl --image models/demo.ppm --prompt "Describe this image." --max-new-tokens 16
