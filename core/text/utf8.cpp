@@ -2,31 +2,50 @@
 
 namespace vlm::text_detail {
 
-std::size_t valid_sequence_length(std::string_view text, std::size_t pos) {
-  const std::size_t n = text.size();
-  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char b0 = byte(pos);
-  if (b0 < 0x80) return 1;
-  // Allowed range of the second byte per lead byte (Unicode table 3-7); rejects overlongs and surrogates.
-  unsigned char lo = 0x80, hi = 0xBF;
-  std::size_t len;
+namespace {
+
+// What a lead byte allows (Unicode table 3-7): the sequence length and the range of the second byte,
+// which rejects overlongs and surrogates. Length 0 means the byte cannot start a sequence.
+struct LeadRule {
+  std::size_t length = 0;
+  unsigned char second_lo = 0x80, second_hi = 0xBF;
+};
+
+LeadRule lead_rule(unsigned char b0) {
+  LeadRule r;
   if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
+    r.length = 2;
   } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
+    r.length = 3;
+    if (b0 == 0xE0) r.second_lo = 0xA0;
+    if (b0 == 0xED) r.second_hi = 0x9F;
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
+    r.length = 4;
+    if (b0 == 0xF0) r.second_lo = 0x90;
+    if (b0 == 0xF4) r.second_hi = 0x8F;
   }
-  if (pos + 1 >= n || byte(pos + 1) < lo || byte(pos + 1) > hi) return 0;
-  for (std::size_t i = 2; i < len; ++i)
-    if (pos + i >= n || (byte(pos + i) & 0xC0) != 0x80) return 0;
-  return len;
+  return r;
+}
+
+// How many bytes from `pos` (lead included) follow the rule before the first that does not.
+std::size_t conforming_prefix(std::string_view text, std::size_t pos, const LeadRule& rule) {
+  std::size_t i = 1;
+  for (; i < rule.length && pos + i < text.size(); ++i) {
+    const auto b = static_cast<unsigned char>(text[pos + i]);
+    const bool ok = i == 1 ? (b >= rule.second_lo && b <= rule.second_hi) : (b & 0xC0) == 0x80;
+    if (!ok) break;
+  }
+  return i;
+}
+
+}  // namespace
+
+std::size_t valid_sequence_length(std::string_view text, std::size_t pos) {
+  const auto b0 = static_cast<unsigned char>(text[pos]);
+  if (b0 < 0x80) return 1;
+  const LeadRule rule = lead_rule(b0);
+  if (rule.length == 0) return 0;
+  return conforming_prefix(text, pos, rule) == rule.length ? rule.length : 0;
 }
 
 void append_utf8(std::string& out, char32_t cp) {
@@ -63,29 +82,8 @@ bool is_valid_utf8(std::string_view text) {
 // The maximal subpart of an invalid sequence is the longest prefix that could still start a valid
 // sequence; it becomes one U+FFFD and decoding resumes right after it.
 static std::size_t maximal_invalid_subpart(std::string_view text, std::size_t pos) {
-  const auto b0 = static_cast<unsigned char>(text[pos]);
-  unsigned char lo = 0x80, hi = 0xBF;
-  std::size_t len;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 1;
-  }
-  std::size_t i = 1;
-  for (; i < len && pos + i < text.size(); ++i) {
-    const auto b = static_cast<unsigned char>(text[pos + i]);
-    const bool ok = i == 1 ? (b >= lo && b <= hi) : (b & 0xC0) == 0x80;
-    if (!ok) break;
-  }
-  return i;
+  const LeadRule rule = lead_rule(static_cast<unsigned char>(text[pos]));
+  return rule.length == 0 ? 1 : conforming_prefix(text, pos, rule);
 }
 
 std::string repair_utf8(std::string_view bytes) {
