@@ -38,6 +38,18 @@ size_t count_occurrences(std::string_view text, std::string_view needle) {
   return n;
 }
 
+void check_placeholders(std::string_view text, std::string_view placeholder, size_t given, std::string_view what,
+                        size_t index, size_t batch_size) {
+  const size_t marks = count_occurrences(text, placeholder);
+  if (marks == given) return;
+  const std::string who = batch_size == 1 ? std::string("the prompt") : fmt::format("prompt {}", index);
+  fail("{} has {} {} placeholder(s) ({}) but {} {}(s) were given", who, marks, what, placeholder, given, what);
+}
+
+int64_t padding_id(const Tokenizer& tokenizer) {
+  return tokenizer.pad_id().value_or(tokenizer.eos_id().value_or(0));
+}
+
 std::string expand_placeholders(std::string_view text, std::string_view placeholder, std::string_view replacement,
                                 std::span<const int64_t> counts, size_t& next, std::string_view what) {
   std::string out;

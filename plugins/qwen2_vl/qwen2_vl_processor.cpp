@@ -34,17 +34,8 @@ ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
     images.insert(images.end(), prompt.images.begin(), prompt.images.end());
     videos.insert(videos.end(), prompt.videos.begin(), prompt.videos.end());
     texts.push_back(renderer_.render(prompt));
-    // Counted per prompt, not over the batch: expansion hands out the batch's media in order, so with
-    // matching totals but mismatched prompts one prompt's image would silently fill another's placeholder.
-    const std::string who = batch.size() == 1 ? std::string("the prompt") : fmt::format("prompt {}", i);
-    const size_t image_marks = count_occurrences(texts.back(), kImagePad);
-    const size_t video_marks = count_occurrences(texts.back(), kVideoPad);
-    if (image_marks != prompt.images.size())
-      fail("{} has {} image placeholder(s) ({}) but {} image(s) were given", who, image_marks, kImagePad,
-           prompt.images.size());
-    if (video_marks != prompt.videos.size())
-      fail("{} has {} video placeholder(s) ({}) but {} video(s) were given", who, video_marks, kVideoPad,
-           prompt.videos.size());
+    check_placeholders(texts.back(), kImagePad, prompt.images.size(), "image", i, batch.size());
+    check_placeholders(texts.back(), kVideoPad, prompt.videos.size(), "video", i, batch.size());
   }
 
   ModelInputs inputs;
@@ -62,8 +53,7 @@ ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
     rows.push_back(tokenizer_->encode(text, batch[i].messages.empty()));
     inputs.texts.push_back(std::move(text));
   }
-  const auto pad = tokenizer_->pad_id();
-  pad_left(rows, pad.value_or(tokenizer_->eos_id().value_or(0)), inputs);
+  pad_left(rows, padding_id(*tokenizer_), inputs);
   return inputs;
 }
 

@@ -36,16 +36,14 @@ int64_t Processor::image_tokens(int64_t height, int64_t width) const {
 ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
   std::vector<Image> images;
   std::vector<std::string> texts;
-  for (const auto& prompt : batch) {
+  const std::string_view mark = processor_config_.image_token;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Prompt& prompt = batch[i];
     if (!prompt.videos.empty()) fail("VipLlava takes images only, but a prompt has {} video(s)", prompt.videos.size());
     images.insert(images.end(), prompt.images.begin(), prompt.images.end());
     texts.push_back(renderer_.render(prompt));
+    check_placeholders(texts.back(), mark, prompt.images.size(), "image", i, batch.size());
   }
-  const std::string_view mark = processor_config_.image_token;
-  size_t marks = 0;
-  for (const auto& text : texts) marks += count_occurrences(text, mark);
-  if (marks != images.size())
-    fail("the prompt has {} image placeholder(s) ({}) but {} image(s) were given", marks, mark, images.size());
 
   ModelInputs inputs;
   inputs.tensors = images_.preprocess(images, {});
@@ -62,7 +60,7 @@ ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
     rows.push_back(tokenizer_->encode(expanded, true));
     inputs.texts.push_back(std::move(expanded));
   }
-  pad_left(rows, tokenizer_->pad_id().value_or(tokenizer_->eos_id().value_or(0)), inputs);
+  pad_left(rows, padding_id(*tokenizer_), inputs);
   return inputs;
 }
 

@@ -34,6 +34,15 @@ std::string expand_placeholders(std::string_view text, std::string_view placehol
                                 std::span<const int64_t> counts, size_t& next, std::string_view what);
 size_t count_occurrences(std::string_view text, std::string_view needle);
 
+// Checks that prompt `index` (of `batch_size`) has as many `placeholder`s as media `given`. Checked per
+// prompt, not over the batch: expansion hands out the batch's media in order, so matching totals with
+// mismatched prompts would silently move one prompt's image into another's placeholder.
+void check_placeholders(std::string_view text, std::string_view placeholder, size_t given, std::string_view what,
+                        size_t index, size_t batch_size);
+
+// The id left padding uses: the tokenizer's pad token, else its eos, else 0.
+int64_t padding_id(const Tokenizer& tokenizer);
+
 // Left-pads rows of ids to the longest (padding takes `pad_id`, mask 0) into input_ids / attention_mask
 // [batch, length] i64.
 void pad_left(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, ModelInputs& inputs);
