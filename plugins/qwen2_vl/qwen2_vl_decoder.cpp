@@ -22,17 +22,9 @@ class State final : public DecoderState {
   Tensor cos, sin;                      // host tables for one step, reused
 };
 
-std::vector<std::array<int64_t, 3>> grids_of(const ModelInputs& inputs, const char* name) {
-  std::vector<std::array<int64_t, 3>> grids;
-  if (const Tensor* g = inputs.find(name))
-    for (int64_t i = 0; i < g->dim(0); ++i)
-      grids.push_back({g->data<int64_t>()[3 * i], g->data<int64_t>()[3 * i + 1], g->data<int64_t>()[3 * i + 2]});
-  return grids;
-}
-
-int64_t merged_tokens(const std::vector<std::array<int64_t, 3>>& grids, int64_t merge) {
+int64_t total_merged_tokens(const std::vector<Grid>& grids, int64_t merge) {
   int64_t n = 0;
-  for (const auto& g : grids) n += g[0] * g[1] * g[2] / (merge * merge);
+  for (const auto& g : grids) n += merged_tokens(g, merge);
   return n;
 }
 
@@ -80,9 +72,11 @@ Tensor TextDecoder::prefill(DecoderState& base, const ModelInputs& inputs, const
   Tensor hidden = backend_->empty(Shape{B, S, H}, DType::F32);
   Tensor flat = hidden.reshape(Shape{B * S, H});
   model_.embed(ws_, id_span, flat);
-  const auto image_grids = grids_of(inputs, "image_grid_thw"), video_grids = grids_of(inputs, "video_grid_thw");
+  const auto image_grids = read_grids(inputs.tensors, "image_grid_thw");
+  const auto video_grids = read_grids(inputs.tensors, "video_grid_thw");
   const int64_t merge = config_.vision.spatial_merge_size;
-  const int64_t image_rows = merged_tokens(image_grids, merge), video_rows = merged_tokens(video_grids, merge);
+  const int64_t image_rows = total_merged_tokens(image_grids, merge);
+  const int64_t video_rows = total_merged_tokens(video_grids, merge);
   if (vision && vision->dim(0) != image_rows + video_rows)
     fail("vision features have {} rows, but the grids describe {} image and {} video tokens", vision->dim(0),
          image_rows, video_rows);

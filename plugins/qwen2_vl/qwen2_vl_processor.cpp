@@ -1,19 +1,16 @@
 #include "qwen2_vl_processor.hpp"
 
+#include "qwen2_vl_grids.hpp"
+
 namespace vlm::qwen2_vl {
 
 namespace {
 constexpr std::string_view kImagePad = "<|image_pad|>";
 constexpr std::string_view kVideoPad = "<|video_pad|>";
 
-// Merged tokens per grid row: t * h * w / merge^2.
-std::vector<int64_t> tokens_per_grid(const TensorMap& pixels, const char* grid_name, int64_t merge) {
+std::vector<int64_t> tokens_per_grid(const TensorMap& pixels, std::string_view grid_name, int64_t merge) {
   std::vector<int64_t> counts;
-  auto it = pixels.find(grid_name);
-  if (it == pixels.end()) return counts;
-  const Tensor& g = it->second;
-  for (int64_t i = 0; i < g.dim(0); ++i)
-    counts.push_back(g.data<int64_t>()[3 * i] * g.data<int64_t>()[3 * i + 1] * g.data<int64_t>()[3 * i + 2] / (merge * merge));
+  for (const auto& g : read_grids(pixels, grid_name)) counts.push_back(merged_tokens(g, merge));
   return counts;
 }
 }  // namespace

@@ -5,8 +5,8 @@
 namespace vlm::qwen2_vl {
 
 RopeIndex rope_index(const Config& c, const int64_t* ids, const int64_t* mask, int64_t batch, int64_t length,
-                     const std::vector<std::array<int64_t, 3>>& image_grids,
-                     const std::vector<std::array<int64_t, 3>>& video_grids) {
+                     const std::vector<Grid>& image_grids,
+                     const std::vector<Grid>& video_grids) {
   RopeIndex out;
   out.positions.assign(size_t(3 * batch * length), 1);
   auto at = [&](int stream, int64_t b, int64_t s) -> int64_t& {

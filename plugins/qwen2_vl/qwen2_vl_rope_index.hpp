@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "qwen2_vl_config.hpp"
-#include "qwen2_vl_vision.hpp"
+#include "qwen2_vl_grids.hpp"
 
 namespace vlm::qwen2_vl {
 
@@ -17,7 +17,7 @@ struct RopeIndex {
 
 // ids/mask [batch, length]; image and video grids in prompt order across the whole batch.
 RopeIndex rope_index(const Config& config, const int64_t* ids, const int64_t* mask, int64_t batch, int64_t length,
-                     const std::vector<std::array<int64_t, 3>>& image_grids,
-                     const std::vector<std::array<int64_t, 3>>& video_grids);
+                     const std::vector<Grid>& image_grids,
+                     const std::vector<Grid>& video_grids);
 
 }  // namespace vlm::qwen2_vl

@@ -11,15 +11,8 @@ int64_t VisionGrids::patches() const {
 }
 
 VisionGrids vision_grids(const ModelInputs& inputs) {
-  VisionGrids out;
-  for (const char* name : {"image_grid_thw", "video_grid_thw"}) {
-    const Tensor* grid = inputs.find(name);
-    if (!grid) continue;
-    if (grid->rank() != 2 || grid->dim(1) != 3 || grid->dtype() != DType::I64)
-      fail("{} must be [n, 3] i64, got {} {}", name, dtype_name(grid->dtype()), grid->shape().str());
-    for (int64_t i = 0; i < grid->dim(0); ++i)
-      out.grids.push_back({grid->data<int64_t>()[3 * i], grid->data<int64_t>()[3 * i + 1], grid->data<int64_t>()[3 * i + 2]});
-  }
+  VisionGrids out{read_grids(inputs.tensors, "image_grid_thw")};
+  for (const auto& g : read_grids(inputs.tensors, "video_grid_thw")) out.grids.push_back(g);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "qwen2_vl_config.hpp"
+#include "qwen2_vl_grids.hpp"
 #include "vlm/nn/transformer.hpp"
 #include "vlm/sdk.hpp"
 
@@ -10,7 +11,7 @@ namespace vlm::qwen2_vl {
 
 // Images first, then videos: each grid (t, h, w) of patches in processor order.
 struct VisionGrids {
-  std::vector<std::array<int64_t, 3>> grids;
+  std::vector<Grid> grids;
   int64_t patches() const;
 };
 VisionGrids vision_grids(const ModelInputs& inputs);
