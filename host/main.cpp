@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "command.hpp"
@@ -52,6 +53,8 @@ void print_usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // stdout carries results only (the text, or one JSON document); every log line goes to stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("vlm"));
   spdlog::set_pattern("[%l] %v");
   spdlog::set_level(spdlog::level::info);
   if (const char* level = std::getenv("VLM_LOG")) spdlog::set_level(spdlog::level::from_str(level));

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../command.hpp"
+#include "../options.hpp"
 #include "vlm/generate/generate.hpp"
 #include "vlm/registry/loader.hpp"
 
@@ -39,33 +40,29 @@ double median(std::vector<double> v) {
 
 int bench_command(const std::vector<std::string>& args) {
   po::options_description options("vlm bench");
+  add_model_options(options);
   options.add_options()
-      ("model,m", po::value<std::string>()->required(), "named model, checkpoint directory or repo id")
-      ("device,d", po::value<std::string>()->default_value("auto"), "auto | cpu | cuda")
-      ("threads,t", po::value<int>()->default_value(0), "CPU threads (0 = all cores)")
       ("image-size", po::value<std::string>()->default_value("448x448"), "synthetic image WIDTHxHEIGHT, or none")
-      ("prompt-words", po::value<int>()->default_value(64), "words of text in the prompt")
-      ("new-tokens", po::value<int64_t>()->default_value(32), "tokens to decode (eos ignored)")
-      ("runs", po::value<int>()->default_value(3), "timed runs after one warm-up; medians are reported");
+      ("prompt-words", value_between<int>("prompt-words", 1, 1'000'000)->default_value(64), "words of text in the prompt")
+      ("new-tokens", value_between<int64_t>("new-tokens", 1, kMaxCount)->default_value(32), "tokens to decode (eos ignored)")
+      ("runs", value_between<int>("runs", 1, 1000)->default_value(3), "timed runs after one warm-up; medians are reported")
+      ("json", "print one JSON object (vision_ms, prefill_tokens_per_s, decode_tokens_per_s, ...) instead of text");
   po::variables_map vm;
   if (!parse_options(args, "usage: vlm bench --model MODEL [options]\n\nPrints vision encode ms, prefill and decode "
                            "tokens/s (medians over --runs).",
                      options, {}, vm))
     return 0;
 
-  registry::LoadRequest request;
-  request.model = vm["model"].as<std::string>();
-  request.device = vm["device"].as<std::string>();
-  request.threads = vm["threads"].as<int>();
-  auto loaded = registry::load_model(request);
+  auto loaded = registry::load_model(load_request(vm));
 
   Prompt prompt;
   OrderedJson content = OrderedJson::array();
   const std::string size = vm["image-size"].as<std::string>();
   if (size != "none") {
     int w = 0, h = 0;
-    if (std::sscanf(size.c_str(), "%dx%d", &w, &h) != 2 || w <= 0 || h <= 0)
-      throw po::error("--image-size must be WIDTHxHEIGHT or none");
+    char rest = 0;
+    if (std::sscanf(size.c_str(), "%dx%d%c", &w, &h, &rest) != 2 || w <= 0 || h <= 0 || w > 16384 || h > 16384)
+      throw po::error(fmt::format("--image-size must be WIDTHxHEIGHT (each 1 to 16384) or none, got '{}'", size));
     prompt.images.push_back(synthetic_image(w, h));
     content.push_back({{"type", "image"}});
   }
@@ -82,7 +79,7 @@ int bench_command(const std::vector<std::string>& args) {
 
   std::vector<double> preprocess, vision, prefill, decode;
   int64_t prompt_tokens = 0;
-  const int runs = std::max(1, vm["runs"].as<int>());
+  const int runs = vm["runs"].as<int>();
   for (int run = 0; run <= runs; ++run) {
     const auto result = generate(*loaded.model, std::span<const Prompt>(&prompt, 1), config);
     if (run == 0) continue;  // warm-up: primitive creation, page faults of the mapped weights
@@ -92,14 +89,34 @@ int bench_command(const std::vector<std::string>& args) {
     prefill.push_back(result.timings.prefill_ms);
     decode.push_back(result.timings.per_token_decode_ms());
   }
+  const double prefill_per_s = 1000.0 * double(prompt_tokens) / std::max(median(prefill), 1e-9);
+  const double decode_per_s = 1000.0 / std::max(median(decode), 1e-9);
+  if (vm.count("json")) {
+    const Json out = {{"model", loaded.resolved.dir.string()},
+                      {"device", loaded.backend->describe()},
+                      {"dtype", vm["dtype"].as<std::string>()},
+                      {"load_ms", loaded.load_seconds * 1000},
+                      {"image_size", size},
+                      {"prompt_tokens", prompt_tokens},
+                      {"new_tokens", config.max_new_tokens},
+                      {"runs", runs},
+                      {"sequences", 1},
+                      {"preprocess_ms", median(preprocess)},
+                      {"vision_ms", median(vision)},
+                      {"prefill_ms", median(prefill)},
+                      {"prefill_tokens_per_s", prefill_per_s},
+                      {"decode_ms_per_token", median(decode)},
+                      {"decode_tokens_per_s", decode_per_s}};
+    fmt::print("{}\n", out.dump(2));
+    return 0;
+  }
   fmt::print("model      {}\ndevice     {}\nload       {:.0f} ms\n", loaded.resolved.dir.string(),
              loaded.backend->describe(), loaded.load_seconds * 1000);
   fmt::print("preprocess {:.1f} ms (image {})\n", median(preprocess), size);
   fmt::print("vision     {:.1f} ms\n", median(vision));
-  fmt::print("prefill    {:.1f} ms for {} tokens = {:.1f} tokens/s\n", median(prefill), prompt_tokens,
-             1000.0 * double(prompt_tokens) / std::max(median(prefill), 1e-9));
-  fmt::print("decode     {:.2f} ms/token = {:.2f} tokens/s ({} tokens)\n", median(decode),
-             1000.0 / std::max(median(decode), 1e-9), config.max_new_tokens);
+  fmt::print("prefill    {:.1f} ms for {} tokens = {:.1f} tokens/s\n", median(prefill), prompt_tokens, prefill_per_s);
+  fmt::print("decode     {:.2f} ms/token = {:.2f} tokens/s ({} tokens)\n", median(decode), decode_per_s,
+             config.max_new_tokens);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "../command.hpp"
+#include "../options.hpp"
 #include "vlm/io/checkpoint.hpp"
 #include "vlm/registry/models.hpp"
 #include "vlm/registry/plugins.hpp"
@@ -13,12 +14,15 @@ namespace vlm::host {
 int info_command(const std::vector<std::string>& args) {
   po::options_description options("vlm info");
   options.add_options()("model,m", po::value<std::string>()->required(),
-                        "named model, checkpoint directory or Hugging Face repo id");
+                        "named model, checkpoint directory or Hugging Face repo id")(
+      "dtype", po::value<std::string>()->default_value("auto"),
+      "also report the weight memory `vlm run --dtype` would use: auto (as stored, memory-mapped), f32 or bf16");
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse_options(args, "usage: vlm info MODEL", options, positional, vm)) return 0;
 
+  const auto convert_to = dtype_option(vm);
   const auto resolved = registry::resolve_model(vm["model"].as<std::string>());
   fmt::print("model:      {}\n", resolved.how);
   fmt::print("model_type: {}\n", resolved.model_type);
@@ -32,7 +36,9 @@ int info_command(const std::vector<std::string>& args) {
 
   std::map<std::string, std::pair<int64_t, uint64_t>> by_dtype;  // dtype -> (parameters, bytes)
   int64_t parameters = 0;
+  uint64_t loaded_bytes = 0;  // with --dtype: float weights converted, the rest as stored
   for (const auto* t : checkpoint->tensors()) {
+    loaded_bytes += convert_to && is_float(t->dtype) ? uint64_t(t->shape.numel()) * dtype_size(*convert_to) : t->nbytes;
     auto& [count, bytes] = by_dtype[std::string(dtype_name(t->dtype))];
     count += t->shape.numel();
     bytes += t->nbytes;
@@ -44,6 +50,9 @@ int info_command(const std::vector<std::string>& args) {
              checkpoint->files().size(), count);
   for (const auto& [dtype, stats] : by_dtype)
     fmt::print("            {:<5} {:>14} parameters  {:>10.1f} MiB\n", dtype, stats.first, double(stats.second) / 1048576.0);
+  if (convert_to)
+    fmt::print("--dtype {}: {:.1f} MiB of weights in memory (float weights converted at load: copies, not mappings)\n",
+               dtype_name(*convert_to), double(loaded_bytes) / 1048576.0);
 
   try {
     const auto unexpected = checkpoint->validate(family->expected_tensors(checkpoint->config()));

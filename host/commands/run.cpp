@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../command.hpp"
+#include "../options.hpp"
 #include "../run/request.hpp"
 #include "vlm/generate/generate.hpp"
 #include "vlm/image/marks.hpp"
@@ -20,20 +21,17 @@ namespace vlm::host {
 
 int run_command(const std::vector<std::string>& args) {
   po::options_description model_opts("model and device");
+  add_model_options(model_opts);
   model_opts.add_options()
-      ("model,m", po::value<std::string>()->required(), "named model, checkpoint directory or Hugging Face repo id")
-      ("device,d", po::value<std::string>()->default_value("auto"), "auto | cpu | cuda")
-      ("threads,t", po::value<int>()->default_value(0), "CPU threads (0 = all cores)")
-      ("dtype", po::value<std::string>(), "compute dtype: f32 (parity) or bf16")
-      ("min-pixels", po::value<int64_t>(), "image processor: fewest pixels an image is resized to")
-      ("max-pixels", po::value<int64_t>(), "image processor: most pixels an image is resized to");
+      ("min-pixels", value_at_least<int64_t>("min-pixels", 1), "image processor: fewest pixels an image is resized to")
+      ("max-pixels", value_at_least<int64_t>("max-pixels", 1), "image processor: most pixels an image is resized to");
   po::options_description input_opts("inputs");
   input_opts.add_options()
       ("image,i", po::value<std::vector<std::string>>()->composing(), "image file (repeatable)")
       ("video", po::value<std::vector<std::string>>()->composing(), "video: a folder of frames (repeatable)")
-      ("video-frames", po::value<int64_t>(), "sample this many evenly spaced frames of each video (even)")
-      ("video-fps", po::value<double>(), "sample frames at this rate (needs --video-source-fps)")
-      ("video-source-fps", po::value<double>(), "frame rate of the frame folders given with --video")
+      ("video-frames", value_between<int64_t>("video-frames", 1, kMaxCount), "sample this many evenly spaced frames of each video (even)")
+      ("video-fps", positive_value("video-fps"), "sample frames at this rate (needs --video-source-fps)")
+      ("video-source-fps", positive_value("video-source-fps"), "frame rate of the frame folders given with --video")
       ("prompt,p", po::value<std::string>(), "user text; images go first in one user turn of the chat template")
       ("raw", "send --prompt as is, without the chat template")
       ("messages", po::value<std::string>(), "HF-style conversation JSON file (image/video items name files with path)")
@@ -42,17 +40,20 @@ int run_command(const std::vector<std::string>& args) {
       ("save-marked", po::value<std::string>(), "write the marked image (what the model sees) to this file");
   po::options_description gen_opts("generation");
   gen_opts.add_options()
-      ("max-new-tokens", po::value<int64_t>(), "tokens to generate at most (default: the model's settings, else 128)")
-      ("min-new-tokens", po::value<int64_t>(), "end-of-sequence is suppressed until this many tokens (HF min_new_tokens)")
+      ("max-new-tokens", value_between<int64_t>("max-new-tokens", 0, kMaxCount), "tokens to generate at most (default: the model's settings, else 128)")
+      ("min-new-tokens", value_between<int64_t>("min-new-tokens", 0, kMaxCount), "end-of-sequence is suppressed until this many tokens (HF min_new_tokens)")
       ("greedy", "greedy decoding (otherwise generation_config.json decides, as in Hugging Face; any sampling flag turns sampling on)")
-      ("temperature", po::value<double>(), "sampling temperature")
-      ("top-k", po::value<int64_t>(), "top-k sampling")
-      ("top-p", po::value<double>(), "nucleus sampling")
-      ("min-p", po::value<double>(), "min-p sampling")
-      ("repetition-penalty", po::value<double>(), "repetition penalty")
-      ("seed", po::value<uint64_t>(), "sampling seed")
+      ("temperature", value_at_least<double>("temperature", 0.0), "sampling temperature (0 = greedy)")
+      ("top-k", value_between<int64_t>("top-k", 0, kMaxCount), "top-k sampling (0 = off)")
+      ("top-p", checked_value<double>("top-p", "in (0, 1]", [](double v) { return v > 0 && v <= 1; }), "nucleus sampling")
+      ("min-p", value_between<double>("min-p", 0.0, 1.0), "min-p sampling (0 = off)")
+      ("repetition-penalty", positive_value("repetition-penalty"), "repetition penalty (1 = off)")
+      ("seed", value_at_least<int64_t>("seed", 0), "sampling seed")
       ("stop", po::value<std::vector<std::string>>()->composing(), "stop string (repeatable)")
-      ("stop-id", po::value<std::vector<int64_t>>()->composing(), "extra stop token id (repeatable)")
+      ("stop-id", po::value<std::vector<int64_t>>()->composing()->notifier([](const std::vector<int64_t>& ids) {
+         for (const int64_t id : ids)
+           if (id < 0) throw po::error(fmt::format("--stop-id must be a token id (at least 0), got {}", id));
+       }), "extra stop token id (repeatable)")
       ("ignore-eos", "do not stop at end-of-sequence tokens");
   po::options_description out_opts("output");
   out_opts.add_options()
@@ -68,15 +69,7 @@ int run_command(const std::vector<std::string>& args) {
   if (!vm.count("prompt") && !vm.count("messages")) throw po::error("give --prompt TEXT or --messages FILE");
   if (vm.count("prompt") && vm.count("messages")) throw po::error("--prompt and --messages exclude each other");
 
-  registry::LoadRequest request;
-  request.model = vm["model"].as<std::string>();
-  request.device = vm["device"].as<std::string>();
-  request.threads = vm["threads"].as<int>();
-  if (vm.count("dtype")) {
-    const auto dtype = dtype_from_name(vm["dtype"].as<std::string>());
-    if (!dtype || (*dtype != DType::F32 && *dtype != DType::BF16)) throw po::error("--dtype must be f32 or bf16");
-    request.options.compute_dtype = *dtype;
-  }
+  registry::LoadRequest request = load_request(vm);
   if (vm.count("min-pixels")) request.options.processor_overrides["min_pixels"] = vm["min-pixels"].as<int64_t>();
   if (vm.count("max-pixels")) request.options.processor_overrides["max_pixels"] = vm["max-pixels"].as<int64_t>();
 
@@ -128,7 +121,7 @@ int run_command(const std::vector<std::string>& args) {
   if (vm.count("top-p")) overrides["top_p"] = vm["top-p"].as<double>();
   if (vm.count("min-p")) overrides["min_p"] = vm["min-p"].as<double>();
   if (vm.count("repetition-penalty")) overrides["repetition_penalty"] = vm["repetition-penalty"].as<double>();
-  if (vm.count("seed")) overrides["seed"] = vm["seed"].as<uint64_t>();
+  if (vm.count("seed")) overrides["seed"] = vm["seed"].as<int64_t>();
   if (vm.count("stop")) overrides["stop_strings"] = strings("stop");
   if (vm.count("ignore-eos")) overrides["ignore_eos"] = true;
   // A sampling flag asks for sampling; --greedy always wins.

@@ -14,9 +14,10 @@
 namespace vlm {
 
 struct LoadOptions {
-  // Compute dtype for activations: F32 (parity), or BF16 where the family supports it.
-  DType compute_dtype = DType::F32;
-  // Weights converted to this dtype at load (F32 upcasts a bf16 checkpoint for parity); nullopt = stored.
+  // Float weights converted to this dtype at load, which sets the matmul dtype (activations, norms and
+  // softmax stay f32): nullopt = as stored and memory-mapped (`--dtype auto`), F32 = a bf16 checkpoint
+  // widened as Hugging Face's default from_pretrained does (`--dtype f32`, parity), BF16 = an f32
+  // checkpoint narrowed for bf16 matmuls (`--dtype bf16`). A converted weight is a copy, not a mapping.
   std::optional<DType> weight_dtype;
   Json processor_overrides = Json::object();  // e.g. {"min_pixels": ..., "max_pixels": ...}
 };

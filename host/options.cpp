@@ -1,0 +1,42 @@
+#include "options.hpp"
+
+#include "vlm/tensor/dtype.hpp"
+
+namespace vlm::host {
+
+po::typed_value<double>* positive_value(std::string option) {
+  return checked_value<double>(std::move(option), "greater than 0", [](double v) { return v > 0; });
+}
+
+void add_model_options(po::options_description& options, bool with_model) {
+  if (with_model)
+    options.add_options()("model,m", po::value<std::string>()->required(),
+                          "named model, checkpoint directory or Hugging Face repo id");
+  options.add_options()
+      ("device,d", po::value<std::string>()->default_value("auto"), "auto | cpu | cuda")
+      ("threads,t", value_between<int>("threads", 0, 4096)->default_value(0), "CPU threads (0 = all cores)")
+      ("dtype", po::value<std::string>()->default_value("auto"),
+       "weights as used for compute: auto (as stored: bf16 weights give bf16 matmuls with f32 accumulation), "
+       "f32 (every float weight widened to f32, as Hugging Face loads by default: for parity checks; doubles "
+       "the memory of a bf16 checkpoint) or bf16 (bf16 matmuls even for an f32 checkpoint: faster, half the "
+       "memory)");
+}
+
+std::optional<DType> dtype_option(const po::variables_map& vm) {
+  const std::string name = vm.count("dtype") ? vm["dtype"].as<std::string>() : "auto";
+  if (name == "auto") return std::nullopt;
+  if (name == "f32" || name == "float32") return DType::F32;
+  if (name == "bf16" || name == "bfloat16") return DType::BF16;
+  throw po::error(fmt::format("--dtype must be auto, f32 or bf16, got '{}'", name));
+}
+
+registry::LoadRequest load_request(const po::variables_map& vm) {
+  registry::LoadRequest request;
+  request.model = vm["model"].as<std::string>();
+  request.device = vm["device"].as<std::string>();
+  request.threads = vm["threads"].as<int>();
+  request.options.weight_dtype = dtype_option(vm);
+  return request;
+}
+
+}  // namespace vlm::host

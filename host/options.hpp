@@ -1,0 +1,51 @@
+#pragma once
+// Command-line pieces several subcommands share: numeric options checked against their allowed range,
+// and the options that load a model (--model, --device, --threads, --dtype), parsed in one place so that
+// `run`, `bench` and `info` mean the same thing by them.
+#include <limits>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "command.hpp"
+#include "vlm/registry/loader.hpp"
+
+namespace vlm::host {
+
+// A po::value<T> whose notifier refuses values outside what `ok` accepts, naming the option and the
+// allowed range ("--threads must be between 0 and 4096, got -1"). NaN fails every comparison, so it is
+// refused too.
+template <class T, class Predicate>
+po::typed_value<T>* checked_value(std::string option, std::string allowed, Predicate ok) {
+  return po::value<T>()->notifier([option = std::move(option), allowed = std::move(allowed), ok](const T& v) {
+    if (!ok(v)) throw po::error(fmt::format("--{} must be {}, got {}", option, allowed, v));
+  });
+}
+
+template <class T>
+po::typed_value<T>* value_between(std::string option, T lo, T hi) {
+  return checked_value<T>(std::move(option), fmt::format("between {} and {}", lo, hi),
+                          [lo, hi](T v) { return v >= lo && v <= hi; });
+}
+
+template <class T>
+po::typed_value<T>* value_at_least(std::string option, T lo) {
+  return checked_value<T>(std::move(option), fmt::format("at least {}", lo), [lo](T v) { return v >= lo; });
+}
+
+// Strictly positive real numbers (rates, penalties).
+po::typed_value<double>* positive_value(std::string option);
+
+// Integers and seeds parsed as unsigned would wrap "-1" around silently; options take int64 instead.
+inline constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();
+
+// --model (unless !with_model: a caller that takes the model positionally adds it itself), --device,
+// --threads, --dtype.
+void add_model_options(po::options_description& options, bool with_model = true);
+// The load request those options describe (`model` from vm["model"]).
+registry::LoadRequest load_request(const po::variables_map& vm);
+// --dtype: nullopt for auto (the stored dtype), else F32 or BF16.
+std::optional<DType> dtype_option(const po::variables_map& vm);
+
+}  // namespace vlm::host
