@@ -35,8 +35,10 @@ struct TokenizerBuilder {
     for (const auto& t : config.additional_specials)
       if (auto id = tokenizer->engine_->token_to_id(t.content)) tokenizer->extra_special_ids_.push_back(*id);
     tokenizer->chat_templates_ = config.chat_templates;
-    // transformers.js and transformers before 4.45 clean up by default; files that care say so.
-    tokenizer->clean_up_tokenization_spaces_ = config.clean_up_tokenization_spaces.value_or(true);
+    // transformers 4.47 defaults to no clean-up (PreTrainedTokenizerBase). Only some slow BERT-family
+    // classes default to true, and their fast classes, which a tokenizer.json loads, do not; none of them
+    // ships a SentencePiece model. So an unset key means false for every tokenizer vlm loads.
+    tokenizer->clean_up_tokenization_spaces_ = config.clean_up_tokenization_spaces.value_or(false);
     tokenizer->model_max_length_ = config.model_max_length;
     return tokenizer;
   }

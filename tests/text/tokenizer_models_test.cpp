@@ -164,6 +164,10 @@ TEST_CASE("decode: ids beyond the vocabulary, clean-up", "[tokenizer][decode]") 
   const auto raw = make(tokenizer_json(wl, {{"type", "WhitespaceSplit"}}), {{"clean_up_tokenization_spaces", false}});
   CHECK(clean->decode(Ids{1, 2, 1, 3}) == "hello, hello's");
   CHECK(raw->decode(Ids{1, 2, 1, 3}) == "hello , hello 's");
+  // transformers 4.47: a tokenizer_config.json without the key does not clean up (the default became false).
+  const auto unset = make(tokenizer_json(wl, {{"type", "WhitespaceSplit"}}), json::object());
+  CHECK_FALSE(unset->clean_up_tokenization_spaces());
+  CHECK(unset->decode(Ids{1, 2, 1, 3}) == "hello , hello 's");
   CHECK(raw->decode(Ids{1, 7, 1}) == "hello<id 7 beyond tokenizer>hello");
   CHECK(raw->decode(Ids{-3}) == "<id -3 beyond tokenizer>");
   CHECK(raw->decode(Ids{}) == "");
