@@ -192,6 +192,17 @@ GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, c
               i < int64_t(result.generated_ids[size_t(b)].size()) ? result.generated_ids[size_t(b)][size_t(i)] : filler;
       trace->record("generated_ids", ids);
     }
+    if (trace->wants("generated_full_ids")) {  // what HF's generate() returns: the padded prompt, then the new ids
+      const int64_t width = length + longest;
+      Tensor full = Tensor::zeros(Shape{batch, width}, DType::I64);
+      for (int64_t b = 0; b < batch; ++b) {
+        int64_t* out = full.data<int64_t>() + b * width;
+        std::copy_n(input_ids.data<int64_t>() + b * length, length, out);
+        const auto& generated = result.generated_ids[size_t(b)];
+        for (int64_t i = 0; i < longest; ++i) out[length + i] = i < int64_t(generated.size()) ? generated[size_t(i)] : filler;
+      }
+      trace->record("generated_full_ids", full);
+    }
     if (trace_steps && !step_logits.empty()) {
       // Collected step-major; HF reports [batch, steps, vocab].
       const int64_t steps = int64_t(step_logits.size()) / (batch * vocab);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <fstream>
 
+#include <catch2/catch.hpp>
+
 #include "vlm/util/error.hpp"
 
 namespace vlm::test {
@@ -43,6 +45,46 @@ Tensor keep_attended_rows(const Tensor& t, const Tensor& mask) {
   for (int64_t r = 0; r < rows; ++r)
     if (mask.data<int64_t>()[r] == 0) std::fill_n(out.data<float>() + r * width, width, 0.0f);
   return out;
+}
+
+int check_case(const Fixture& fx, const std::string& case_name, const std::map<std::string, Tensor, std::less<>>& dump,
+               const CaseTolerances& tolerances) {
+  const std::string prefix = case_name + ".";
+  const auto& listed = fx.json().at("tensors");
+  int compared = 0;
+  for (const auto& [key, info] : listed.items()) {
+    if (!key.starts_with(prefix)) continue;
+    const std::string what = key.substr(prefix.size());
+    INFO(fx.dir().filename().string() << " case " << case_name << ", tensor " << what);
+    if (!fx.has(case_name, what)) {
+      FAIL_CHECK("reference.json lists " << key << " but reference.safetensors does not hold it");
+      continue;
+    }
+    const auto mine = dump.find(what);
+    if (mine == dump.end()) {
+      FAIL_CHECK("vlm's run did not produce " << what << " (the fixture expects it)");
+      continue;
+    }
+    const Tensor want = fx.tensor(case_name, what);
+    if (!(mine->second.shape() == want.shape())) {
+      FAIL_CHECK("shape " << mine->second.shape().str() << " != fixture's " << want.shape().str());
+      continue;
+    }
+    const bool exact = !is_float(want.dtype()) || !is_float(mine->second.dtype());
+    const double tolerance = exact ? 0.0 : what.starts_with("pixel_values") ? tolerances.pixels : tolerances.activations;
+    Difference diff;
+    if (tolerances.attended_rows_only.count(what)) {
+      const Tensor mask = fx.tensor(case_name, "attention_mask").to(DType::I64);
+      diff = max_abs_difference(keep_attended_rows(mine->second.to(DType::F32), mask), keep_attended_rows(want.to(DType::F32), mask));
+    } else {
+      diff = max_abs_difference(mine->second, want);
+    }
+    INFO("max abs error " << diff.max_abs << " at flat index " << diff.worst_index << " (tolerance " << tolerance << ")");
+    CHECK(diff.max_abs <= tolerance);
+    ++compared;
+  }
+  CHECK(compared > 0);
+  return compared;
 }
 
 }  // namespace vlm::test

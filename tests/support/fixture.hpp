@@ -2,6 +2,8 @@
 // Reads a golden fixture (../shared/fixtures/<name>): reference.json, reference.safetensors, and inputs,
 // and compares tensors with stated tolerances.
 #include <filesystem>
+#include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -36,6 +38,19 @@ Difference max_abs_difference(const Tensor& a, const Tensor& b);
 // A copy of `t` [B, S, ...] (host f32) with the rows of padded positions (mask [B, S] i64 == 0) zeroed: HF's
 // eager attention gives those rows a uniform average over padding, which no consumer reads.
 Tensor keep_attended_rows(const Tensor& t, const Tensor& mask);
+
+struct CaseTolerances {
+  double pixels = 1e-5;       // pixel_values*
+  double activations = 1e-4;  // every other float tensor; integer tensors must be identical
+  // Per-position outputs compared on attended rows only (see keep_attended_rows).
+  std::set<std::string> attended_rows_only = {"last_hidden_state", "logits"};
+};
+
+// Compares every tensor reference.json lists for `case_name` with the tensor of the same name in `dump`
+// (a run of vlm on that case's inputs), each with its tolerance. A listed tensor that the dump or
+// reference.safetensors lacks is a failure, never a skip. Returns how many tensors were compared.
+int check_case(const Fixture& fx, const std::string& case_name, const std::map<std::string, Tensor, std::less<>>& dump,
+               const CaseTolerances& tolerances = {});
 
 }  // namespace vlm::test
 
