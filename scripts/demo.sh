@@ -3,7 +3,7 @@
 # The weights are random, so the text is meaningless; point --model at a real checkpoint for real answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh vlm_runtime   # only what the demo runs; scripts/test.sh builds the tests
 BUILD_DIR="${BUILD_DIR:-build}"
 vlm="$BUILD_DIR/bin/vlm"
 mkdir -p models
@@ -15,5 +15,5 @@ mkdir -p models
     printf "\\x$(printf %02x $((x * 4)))\\x$(printf %02x $((y * 5)))\\x80"
   done; done
 } > models/demo.ppm
-echo "demo: random weights, so the text below is meaningless; use --model with a real checkpoint for real answers"
+echo "demo: random weights, so the text below is meaningless; use --model with a real checkpoint for real answers" >&2
 "$vlm" run --model models/tiny-qwen2-vl --image models/demo.ppm --prompt "Describe this image." --max-new-tokens 16

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs vlm's system dependencies (Debian packages) and builds it (Release) into ./build.
 # Idempotent: packages already present are not reinstalled; a configured build is reused.
+#   scripts/setup.sh [TARGET...]   build only these CMake targets (default: everything, tests included;
+#                                  vlm_runtime = the vlm binary, core, backends and plugins)
 #   BUILD_DIR=dir      build folder (default: build)
 #   VLM_CMAKE_ARGS=... extra CMake arguments (e.g. -DVLM_WITH_CUDA=OFF)
 set -euo pipefail
@@ -41,5 +43,7 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   # shellcheck disable=SC2086
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release ${VLM_CMAKE_ARGS:-} >/dev/null
 fi
-cmake --build "$BUILD_DIR" -j "$jobs"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "$BUILD_DIR" -j "$jobs" "${targets[@]}"
 echo "setup: built into $BUILD_DIR (vlm is $BUILD_DIR/bin/vlm)"
