@@ -2,8 +2,7 @@
 
 #include <chrono>
 
-#include "vlm/generate/sampler.hpp"
-#include "vlm/generate/text_stream.hpp"
+#include "vlm/generate/generator.hpp"
 #include "vlm/util/error.hpp"
 
 namespace vlm {
@@ -15,41 +14,66 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-bool has_pixels(const ModelInputs& inputs) {
-  for (const auto& [name, t] : inputs.tensors)
-    if (name.starts_with("pixel_values") && t.numel() > 0) return true;
-  return false;
-}
-
 void record_inputs(const ModelInputs& inputs, Trace* trace) {
   if (!trace) return;
   for (const auto& [name, t] : inputs.tensors)
     if (trace->wants(name)) trace->record(name, t);
 }
 
-// Position in `text` of the earliest stop string, or npos.
-size_t find_stop(const std::string& text, const std::vector<std::string>& stops) {
-  size_t best = std::string::npos;
-  for (const auto& s : stops)
-    if (!s.empty())
-      if (size_t at = text.find(s); at != std::string::npos && at < best) best = at;
-  return best;
-}
-
-// Length of the longest suffix of `text` that is a proper prefix of some stop string. That text may turn
-// out to be the start of a stop string once more tokens arrive, in which case it is cut from the result,
-// so it must not be streamed yet: text given to the callback cannot be taken back.
-size_t possible_stop_start(const std::string& text, const std::vector<std::string>& stops) {
-  size_t longest = 0;
-  for (const auto& s : stops) {
-    if (s.empty()) continue;
-    for (size_t n = std::min(s.size() - 1, text.size()); n > longest; --n)
-      if (text.compare(text.size() - n, n, s, 0, n) == 0) {
-        longest = n;
-        break;
-      }
+// Dumps in Hugging Face's batch layout: per-row results placed after the row's left padding.
+void record_results(Trace& trace, const Tensor& input_ids, const Tensor& attention_mask,
+                    const std::vector<const RequestState*>& rows, int64_t filler) {
+  const int64_t batch = input_ids.dim(0), length = input_ids.dim(1);
+  int64_t longest = 0;
+  for (const auto* r : rows) longest = std::max<int64_t>(longest, int64_t(r->generated_ids.size()));
+  auto generated = [&](int64_t b, int64_t i) {
+    const auto& g = rows[size_t(b)]->generated_ids;
+    return i < int64_t(g.size()) ? g[size_t(i)] : filler;
+  };
+  if (trace.wants("generated_ids")) {
+    Tensor ids = Tensor::zeros(Shape{batch, longest}, DType::I64);
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t i = 0; i < longest; ++i) ids.data<int64_t>()[b * longest + i] = generated(b, i);
+    trace.record("generated_ids", ids);
   }
-  return longest;
+  if (trace.wants("generated_full_ids")) {  // what HF's generate() returns: the padded prompt, then the new ids
+    const int64_t width = length + longest;
+    Tensor full = Tensor::zeros(Shape{batch, width}, DType::I64);
+    for (int64_t b = 0; b < batch; ++b) {
+      int64_t* out = full.data<int64_t>() + b * width;
+      std::copy_n(input_ids.data<int64_t>() + b * length, length, out);
+      for (int64_t i = 0; i < longest; ++i) out[length + i] = generated(b, i);
+    }
+    trace.record("generated_full_ids", full);
+  }
+  // Full-prompt tensors [B, S, ...]: padded positions stay zero (HF's values there average padding).
+  for (const char* name : {"logits", "last_hidden_state"}) {
+    if (!trace.wants(name)) continue;
+    const bool logits = std::string_view(name) == "logits";
+    const int64_t width = logits ? rows[0]->prompt_logits.dim(1) : rows[0]->prompt_hidden.dim(1);
+    Tensor all = Tensor::zeros(Shape{batch, length, width}, DType::F32);
+    for (int64_t b = 0; b < batch; ++b) {
+      const Tensor& src = logits ? rows[size_t(b)]->prompt_logits : rows[size_t(b)]->prompt_hidden;
+      int64_t k = 0;
+      for (int64_t s = 0; s < length; ++s)
+        if (attention_mask.data<int64_t>()[b * length + s])
+          std::copy_n(src.data<float>() + (k++) * width, width, all.data<float>() + (b * length + s) * width);
+    }
+    trace.record(name, all);
+  }
+  if (trace.wants("generation_step_logits")) {
+    const int64_t vocab = rows[0]->prompt_logits.dim(1);
+    int64_t steps = 0;
+    for (const auto* r : rows) steps = std::max<int64_t>(steps, int64_t(r->step_logits.size()) / vocab);
+    if (steps > 0) {
+      Tensor all = Tensor::zeros(Shape{batch, steps, vocab}, DType::F32);
+      for (int64_t b = 0; b < batch; ++b) {
+        const auto& s = rows[size_t(b)]->step_logits;
+        std::copy(s.begin(), s.end(), all.data<float>() + b * steps * vocab);
+      }
+      trace.record("generation_step_logits", all);
+    }
+  }
 }
 
 }  // namespace
@@ -66,152 +90,39 @@ GenerationResult generate(Model& model, std::span<const Prompt> prompts, const G
 
 GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, const GenerationConfig& config,
                                       const TextCallback& on_text, Trace* trace) {
-  Decoder* decoder = model.decoder();
-  if (!decoder) fail("this model has no text decoder (it scores image-text pairs); generation does not apply");
   const Tensor& input_ids = inputs.at("input_ids");
-  const Tensor& attention_mask = inputs.at("attention_mask");
-  if (input_ids.rank() != 2 || input_ids.dtype() != DType::I64 || !(attention_mask.shape() == input_ids.shape()))
-    fail("processor output: input_ids must be [batch, length] i64 with a matching attention_mask");
+  if (input_ids.rank() != 2) fail("processor output: input_ids must be [batch, length]");
   const int64_t batch = input_ids.dim(0), length = input_ids.dim(1);
   record_inputs(inputs, trace);
 
+  GeneratorOptions options;
+  options.session.max_sequences = std::max<int64_t>(1, batch);
+  options.session.max_length = length + config.max_new_tokens;
+  Generator generator(model, options);
+  const auto ids = generator.admit(inputs, config, trace, trace != nullptr);
+  std::map<SequenceId, size_t> row_of;
+  for (size_t i = 0; i < ids.size(); ++i) row_of[ids[i]] = i;
+  while (!generator.idle())
+    for (const auto& event : generator.step())
+      if (on_text && !event.text.empty()) on_text(row_of.at(event.sequence), event.text);
+
   GenerationResult result;
-  for (int64_t b = 0; b < batch; ++b) {
-    std::vector<int64_t> row;
-    for (int64_t s = 0; s < length; ++s)
-      if (attention_mask.data<int64_t>()[b * length + s]) row.push_back(input_ids.data<int64_t>()[b * length + s]);
-    // A row without tokens has no last position to predict from: the decoder would read outside the prompt
-    // (or attend to padding only) rather than fail clearly.
-    if (row.empty())
-      fail("{} is empty (no tokens after templating and tokenization): there is nothing to continue from",
-           batch == 1 ? std::string("the prompt") : fmt::format("prompt row {} of the batch", b));
-    result.prompt_ids.push_back(std::move(row));
+  std::vector<const RequestState*> rows;
+  for (const SequenceId id : ids) {
+    const RequestState& r = generator.request(id);
+    rows.push_back(&r);
+    result.prompt_ids.push_back(r.prompt_ids);
+    result.generated_ids.push_back(r.generated_ids);
+    result.texts.push_back(r.text);
+    result.finish_reasons.push_back(r.finish_reason);
   }
-  if (length + config.max_new_tokens > decoder->max_context())
-    fail("the prompt has {} tokens and {} new tokens were asked for, but the model's context is {} tokens; shorten "
-         "the prompt, use fewer or smaller images, or lower --max-new-tokens",
-         length, config.max_new_tokens, decoder->max_context());
-
-  // Vision side.
-  auto start = Clock::now();
-  Tensor features;
-  if (has_pixels(inputs) && model.vision_encoder()) {
-    Tensor vision = model.vision_encoder()->encode(inputs, trace);
-    features = model.connector() ? model.connector()->project(vision, inputs, trace) : vision;
-  }
-  result.timings.vision_ms = ms_since(start);
-
-  // Prefill.
-  start = Clock::now();
-  auto state = decoder->begin(inputs, length + config.max_new_tokens);
-  Tensor logits = decoder->prefill(*state, inputs, features.defined() ? &features : nullptr, trace);
-  result.timings.prefill_ms = ms_since(start);
-
-  const int64_t vocab = logits.dim(-1);
-  const size_t rows = static_cast<size_t>(batch);
-  std::vector<Sampler> samplers(rows, Sampler(config));
-  std::vector<std::vector<int64_t>> history(rows);
-  for (int64_t b = 0; b < batch; ++b)
-    history[size_t(b)].assign(input_ids.data<int64_t>() + b * length, input_ids.data<int64_t>() + (b + 1) * length);
-  std::vector<TextStream> streams;
-  for (int64_t b = 0; b < batch; ++b)
-    streams.emplace_back([&model](std::span<const int64_t> ids) { return model.processor().decode(ids, true); });
-  result.generated_ids.assign(rows, {});
-  result.texts.assign(rows, {});
-  result.finish_reasons.assign(rows, "length");
-  std::vector<size_t> streamed(rows, 0);  // bytes of each row's text already given to on_text
-  std::vector<bool> finished(rows, config.max_new_tokens == 0);
-  std::vector<int64_t> next(rows, 0);
-  const int64_t filler = config.pad_token_id.value_or(config.eos_token_ids.empty() ? 0 : config.eos_token_ids[0]);
-  std::vector<float> step_logits;  // "generation_step_logits" for the trace
-  const bool trace_steps = trace && trace->wants("generation_step_logits");
-
-  start = Clock::now();
-  for (int64_t step = 0; step < config.max_new_tokens; ++step) {
-    if (trace_steps) step_logits.insert(step_logits.end(), logits.data<float>(), logits.data<float>() + batch * vocab);
-    bool all_done = true;
-    for (int64_t b = 0; b < batch; ++b) {
-      const size_t row = size_t(b);
-      if (finished[row]) {
-        next[row] = filler;
-        continue;
-      }
-      std::span<float> row_logits(logits.data<float>() + b * vocab, size_t(vocab));
-      const int64_t token = samplers[row].next(row_logits, history[row], step);
-      next[row] = token;
-      history[row].push_back(token);
-      result.generated_ids[row].push_back(token);
-      std::string piece = streams[row].push(token);
-      const bool eos = !config.ignore_eos && std::find(config.eos_token_ids.begin(), config.eos_token_ids.end(),
-                                                       token) != config.eos_token_ids.end();
-      const bool last = eos || int64_t(result.generated_ids[row].size()) == config.max_new_tokens;
-      if (last) piece += streams[row].flush();
-      std::string& text = result.texts[row];
-      if (!piece.empty()) {
-        text += piece;
-        const size_t stop_at = find_stop(text, config.stop_strings);
-        if (stop_at != std::string::npos) {
-          text.resize(stop_at);
-          finished[row] = true;
-          result.finish_reasons[row] = "stop_string";
-        }
-      }
-      // When the eos token's flush completes a stop string, the text was cut at the stop string: that
-      // reason stands.
-      if (eos && !finished[row]) {
-        finished[row] = true;
-        result.finish_reasons[row] = "eos";
-      }
-      if (on_text) {
-        // Stream what can no longer be cut: everything once the row is done, otherwise all but a tail
-        // that could be the start of a stop string. A stop string is cut where it starts, which is never
-        // before `streamed[row]`, so the callback's text always adds up to the final text.
-        const size_t ready =
-            finished[row] || last ? text.size() : text.size() - possible_stop_start(text, config.stop_strings);
-        if (ready > streamed[row]) {
-          on_text(row, text.substr(streamed[row], ready - streamed[row]));
-          streamed[row] = ready;
-        }
-      }
-      all_done = all_done && finished[row];
-    }
-    if (all_done || step + 1 == config.max_new_tokens) break;
-    logits = decoder->step(*state, next, trace);
-    ++result.timings.decode_steps;
-  }
-  result.timings.decode_ms = ms_since(start);
-
+  result.timings.vision_ms = generator.vision_ms();
+  result.timings.prefill_ms = generator.prefill_ms();
+  result.timings.decode_ms = generator.decode_ms();
+  result.timings.decode_steps = generator.decode_steps();
   if (trace) {
-    int64_t longest = 0;
-    for (const auto& g : result.generated_ids) longest = std::max<int64_t>(longest, int64_t(g.size()));
-    if (trace->wants("generated_ids")) {
-      Tensor ids = Tensor::zeros(Shape{batch, longest}, DType::I64);
-      for (int64_t b = 0; b < batch; ++b)
-        for (int64_t i = 0; i < longest; ++i)
-          ids.data<int64_t>()[b * longest + i] =
-              i < int64_t(result.generated_ids[size_t(b)].size()) ? result.generated_ids[size_t(b)][size_t(i)] : filler;
-      trace->record("generated_ids", ids);
-    }
-    if (trace->wants("generated_full_ids")) {  // what HF's generate() returns: the padded prompt, then the new ids
-      const int64_t width = length + longest;
-      Tensor full = Tensor::zeros(Shape{batch, width}, DType::I64);
-      for (int64_t b = 0; b < batch; ++b) {
-        int64_t* out = full.data<int64_t>() + b * width;
-        std::copy_n(input_ids.data<int64_t>() + b * length, length, out);
-        const auto& generated = result.generated_ids[size_t(b)];
-        for (int64_t i = 0; i < longest; ++i) out[length + i] = i < int64_t(generated.size()) ? generated[size_t(i)] : filler;
-      }
-      trace->record("generated_full_ids", full);
-    }
-    if (trace_steps && !step_logits.empty()) {
-      // Collected step-major; HF reports [batch, steps, vocab].
-      const int64_t steps = int64_t(step_logits.size()) / (batch * vocab);
-      Tensor all = Tensor::zeros(Shape{batch, steps, vocab}, DType::F32);
-      for (int64_t t = 0; t < steps; ++t)
-        for (int64_t b = 0; b < batch; ++b)
-          std::copy_n(step_logits.data() + (t * batch + b) * vocab, vocab, all.data<float>() + (b * steps + t) * vocab);
-      trace->record("generation_step_logits", all);
-    }
+    const int64_t filler = config.pad_token_id.value_or(config.eos_token_ids.empty() ? 0 : config.eos_token_ids[0]);
+    record_results(*trace, input_ids, inputs.at("attention_mask"), rows, filler);
   }
   return result;
 }

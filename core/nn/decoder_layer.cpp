@@ -21,42 +21,47 @@ DecoderLayer DecoderLayer::load(const WeightLoader& w, const std::string& prefix
   return layer;
 }
 
-void DecoderLayer::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin, KVCache& cache,
-                           int layer) const {
+void DecoderLayer::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin,
+                           std::span<const SequenceRows> sequences, KVCache& cache, int layer) const {
   Backend& be = ws.backend();
   const auto& c = config_;
-  const int64_t B = hidden.dim(0), S = hidden.dim(1);
+  const int64_t N = hidden.dim(0);
 
-  // Attention block: x += o(attn(rope(q), rope(k), v)).
+  // Attention block: x += o(attn(rope(q), rope(k), v)), each sequence against its own cached keys.
   Tensor normed = ws.get("dec.normed", hidden.shape());
   input_norm_.forward(be, hidden, normed);
-  Tensor q = ws.get("dec.q", Shape{B, S, c.heads, c.head_dim});
-  Tensor k = ws.get("dec.k", Shape{B, S, c.kv_heads, c.head_dim});
-  Tensor v = ws.get("dec.v", Shape{B, S, c.kv_heads, c.head_dim});
+  Tensor q = ws.get("dec.q", Shape{1, N, c.heads, c.head_dim});
+  Tensor k = ws.get("dec.k", Shape{1, N, c.kv_heads, c.head_dim});
+  Tensor v = ws.get("dec.v", Shape{1, N, c.kv_heads, c.head_dim});
   q_.forward(be, normed, q);
   k_.forward(be, normed, k);
   v_.forward(be, normed, v);
-  be.rotary(q, cos, sin, q);
-  be.rotary(k, cos, sin, k);
-  cache.write(layer, k, v);
-
-  AttentionParams params;
-  params.scale = 1.0f / std::sqrt(float(c.head_dim));
-  params.causal = true;
-  params.q_offset = cache.length();
-  params.kv_len = cache.length() + S;
-  // Padding (left-padded prompt rows) is masked through the cache's key mask, prepared before the layers.
-  params.key_mask = &cache.key_mask();
-  Tensor attn = ws.get("dec.attn", Shape{B, S, c.heads, c.head_dim});
-  be.attention(q, cache.keys(layer), cache.values(layer), attn, params);
+  const Tensor cos3 = cos.reshape(Shape{1, N, cos.dim(-1)}), sin3 = sin.reshape(Shape{1, N, sin.dim(-1)});
+  be.rotary(q, cos3, sin3, q);
+  be.rotary(k, cos3, sin3, k);
+  const Tensor q_rows = q.reshape(Shape{N, c.heads, c.head_dim});
+  const Tensor k_rows = k.reshape(Shape{N, c.kv_heads, c.head_dim});
+  const Tensor v_rows = v.reshape(Shape{N, c.kv_heads, c.head_dim});
+  Tensor attn = ws.get("dec.attn", Shape{N, c.heads, c.head_dim});
+  for (const auto& seq : sequences) {
+    cache.write(layer, seq.slot, k_rows.rows(seq.first, seq.count), v_rows.rows(seq.first, seq.count));
+    AttentionParams params;
+    params.scale = 1.0f / std::sqrt(float(c.head_dim));
+    params.causal = true;
+    params.q_offset = cache.length(seq.slot);
+    params.kv_len = params.q_offset + seq.count;
+    const Tensor q_seq = q_rows.rows(seq.first, seq.count).reshape(Shape{1, seq.count, c.heads, c.head_dim});
+    Tensor out = attn.rows(seq.first, seq.count).reshape(Shape{1, seq.count, c.heads, c.head_dim});
+    be.attention(q_seq, cache.keys(layer, seq.slot), cache.values(layer, seq.slot), out, params);
+  }
   Tensor projected = ws.get("dec.proj", hidden.shape());
   o_.forward(be, attn, projected);
   be.add(hidden, projected, hidden);
 
   // MLP block: x += down(act(gate(x)) * up(x)).
   post_norm_.forward(be, hidden, normed);
-  Tensor gate = ws.get("dec.gate", Shape{B, S, c.intermediate});
-  Tensor up = ws.get("dec.up", Shape{B, S, c.intermediate});
+  Tensor gate = ws.get("dec.gate", Shape{N, c.intermediate});
+  Tensor up = ws.get("dec.up", Shape{N, c.intermediate});
   gate_.forward(be, normed, gate);
   up_.forward(be, normed, up);
   be.gated_activation(c.activation, gate, up, gate);

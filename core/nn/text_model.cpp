@@ -27,9 +27,11 @@ void TextModel::embed(Workspace& ws, std::span<const int64_t> ids, Tensor& out) 
   ws.backend().embedding(ws.to_device("text.ids", host_ids), embed_tokens_, out);
 }
 
-void TextModel::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin, KVCache& cache) const {
-  for (size_t i = 0; i < layers_.size(); ++i) layers_[i].forward(ws, hidden, cos, sin, cache, int(i));
-  cache.commit();
+void TextModel::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin,
+                        std::span<const SequenceRows> sequences, KVCache& cache) const {
+  for (const auto& seq : sequences) cache.check_room(seq.slot, seq.count);  // before anything is written
+  for (size_t i = 0; i < layers_.size(); ++i) layers_[i].forward(ws, hidden, cos, sin, sequences, cache, int(i));
+  for (const auto& seq : sequences) cache.advance(seq.slot, seq.count);
 }
 
 void TextModel::final_norm(Backend& backend, const Tensor& hidden_rows, Tensor& out) const {
@@ -40,30 +42,6 @@ void TextModel::logits(Workspace& ws, const Tensor& hidden_rows, Tensor& out) co
   Tensor normed = ws.get("text.final_norm", hidden_rows.shape());
   norm_.forward(ws.backend(), hidden_rows, normed);
   ws.backend().matmul(normed, lm_head_, nullptr, out, true);
-}
-
-Tensor TextModel::prompt_logits(Workspace& ws, const Tensor& hidden, Trace* trace) const {
-  Backend& be = ws.backend();
-  const int64_t B = hidden.dim(0), S = hidden.dim(1), H = hidden.dim(2);
-  const Tensor flat = hidden.reshape(Shape{B * S, H});
-  if (trace && trace->wants("last_hidden_state")) {
-    Tensor normed = be.empty(hidden.shape(), DType::F32);
-    final_norm(be, flat, normed);
-    trace->record("last_hidden_state", normed);
-  }
-  if (trace && trace->wants("logits")) {
-    Tensor all = be.empty(Shape{B, S, config_.vocab_size}, DType::F32);
-    logits(ws, flat, all);
-    trace->record("logits", all);
-  }
-  Tensor last = ws.get("text.last_positions", Shape{B, H});
-  for (int64_t b = 0; b < B; ++b) {
-    Tensor dst = last.rows(b, 1);
-    be.copy(flat.rows(b * S + S - 1, 1), dst);
-  }
-  Tensor out = ws.get("text.prompt_logits", Shape{B, config_.vocab_size});
-  logits(ws, last, out);
-  return be.download(out);
 }
 
 void merge_features(Backend& backend, std::span<const int64_t> ids, int64_t token_id, const Tensor& features,

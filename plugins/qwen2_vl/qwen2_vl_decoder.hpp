@@ -2,7 +2,7 @@
 // The Qwen2 text decoder with multimodal rotary positions: vision features replace the image / video pad
 // embeddings, and every position carries (t, h, w) ids from rope_index.
 #include "qwen2_vl_config.hpp"
-#include "vlm/nn/text_model.hpp"
+#include "vlm/nn/text_session.hpp"
 #include "vlm/sdk.hpp"
 
 namespace vlm::qwen2_vl {
@@ -14,17 +14,14 @@ class TextDecoder final : public Decoder {
   Conditioning conditioning() const override { return Conditioning::MergedEmbeddings; }
   int64_t vocab_size() const override { return config_.vocab_size; }
   int64_t max_context() const override { return config_.max_position_embeddings; }
-  std::unique_ptr<DecoderState> begin(const ModelInputs& inputs, int64_t max_total_len) override;
-  Tensor prefill(DecoderState& state, const ModelInputs& inputs, const Tensor* vision, Trace* trace) override;
-  Tensor step(DecoderState& state, std::span<const int64_t> tokens, Trace* trace) override;
+  std::unique_ptr<DecoderSession> open_session(const SessionOptions& options) const override;
 
  private:
-  // Rotary tables for `rows` positions given as [3][rows] ids.
-  void tables(std::span<const int64_t> positions, int64_t rows, Tensor& cos, Tensor& sin);
+  // A prepared batch -> each row's prompt embeddings (features merged) and M-RoPE tables.
+  std::vector<PromptRows> prompt_rows(const ModelInputs& inputs, const Tensor* vision, Workspace& ws, Trace* trace) const;
 
   Config config_;
   Backend* backend_;
-  Workspace ws_;
   TextModel model_;
   std::vector<float> inv_freq_;
 };

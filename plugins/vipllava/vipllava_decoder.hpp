@@ -3,7 +3,7 @@
 // count real tokens only (HF generate: position_ids = cumsum(attention_mask) - 1), so a left-padded row
 // is positioned as if it had no padding.
 #include "vipllava_config.hpp"
-#include "vlm/nn/text_model.hpp"
+#include "vlm/nn/text_session.hpp"
 #include "vlm/sdk.hpp"
 
 namespace vlm::vipllava {
@@ -15,18 +15,14 @@ class TextDecoder final : public Decoder {
   Conditioning conditioning() const override { return Conditioning::MergedEmbeddings; }
   int64_t vocab_size() const override { return config_.text.vocab_size; }
   int64_t max_context() const override { return config_.text.max_position_embeddings; }
-  std::unique_ptr<DecoderState> begin(const ModelInputs& inputs, int64_t max_total_len) override;
-  Tensor prefill(DecoderState& state, const ModelInputs& inputs, const Tensor* vision, Trace* trace) override;
-  Tensor step(DecoderState& state, std::span<const int64_t> tokens, Trace* trace) override;
+  std::unique_ptr<DecoderSession> open_session(const SessionOptions& options) const override;
 
  private:
-  // Rotary tables on the backend, [B, S, head_dim], for positions [B * S].
-  void upload_tables(std::span<const int64_t> positions, int64_t batch, int64_t steps, Tensor& host_cos,
-                     Tensor& host_sin, Tensor& cos, Tensor& sin);
+  // A prepared batch -> each row's prompt embeddings (features merged) and 1-D rotary tables.
+  std::vector<PromptRows> prompt_rows(const ModelInputs& inputs, const Tensor* vision, Workspace& ws, Trace* trace) const;
 
   Config config_;
   Backend* backend_;
-  Workspace ws_;
   TextModel model_;
   std::vector<float> inv_freq_;
 };

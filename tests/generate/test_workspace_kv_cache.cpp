@@ -1,6 +1,7 @@
 // The two buffers a decode step reuses: Workspace (scratch activations) must stop allocating once shapes
 // repeat, which is what makes steady-state decoding allocation-free; KVCache must place keys / values at
-// the right positions and refuse to overflow its capacity with a clear error.
+// the right positions of each sequence's slot, keep slots independent, and refuse to overflow with a clear
+// error.
 #include <catch2/catch.hpp>
 
 #include "vlm/nn/kv_cache.hpp"
@@ -17,14 +18,13 @@ Backend& cpu() {
   return *backend;
 }
 
-// k/v for `steps` positions whose value encodes (batch row, position, channel) so placement is checkable.
-Tensor encoded(int64_t batch, int64_t steps, int64_t heads, int64_t dim, int64_t first_position, float sign) {
-  Tensor t = Tensor::zeros(Shape{batch, steps, heads, dim}, DType::F32);
+// k/v [steps, heads, dim] for one sequence whose values encode (sequence tag, position, channel), so
+// placement is checkable.
+Tensor encoded(int64_t tag, int64_t steps, int64_t heads, int64_t dim, int64_t first_position, float sign) {
+  Tensor t = Tensor::zeros(Shape{steps, heads, dim}, DType::F32);
   float* p = t.data<float>();
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t s = 0; s < steps; ++s)
-      for (int64_t c = 0; c < heads * dim; ++c)
-        *p++ = sign * float(b * 10000 + (first_position + s) * 100 + c);
+  for (int64_t s = 0; s < steps; ++s)
+    for (int64_t c = 0; c < heads * dim; ++c) *p++ = sign * float(tag * 10000 + (first_position + s) * 100 + c);
   return t;
 }
 
@@ -77,82 +77,82 @@ TEST_CASE("Workspace grows geometrically for a lengthening sequence", "[generate
   CHECK(ws.bytes_reserved() == 1702);
 }
 
-TEST_CASE("KVCache stores keys and values at [length, length + S) of every row", "[generate][kv_cache]") {
-  const int64_t layers = 2, batch = 2, capacity = 8, heads = 2, dim = 4;
-  KVCache cache(cpu(), layers, batch, capacity, heads, dim);
-  CHECK(cache.length() == 0);
+TEST_CASE("KVCache keeps each sequence at its own length in its own slot", "[generate][kv_cache]") {
+  const int64_t layers = 2, slots = 3, capacity = 8, heads = 2, dim = 4;
+  KVCache cache(cpu(), layers, slots, capacity, heads, dim);
   CHECK(cache.capacity() == capacity);
+  CHECK(cache.slots() == slots);
+  const int a = cache.acquire(), b = cache.acquire();
+  CHECK(a != b);
+  CHECK(cache.in_use() == 2);
+  CHECK(cache.length(a) == 0);
 
-  // Prefill of 3 positions; row 0 is left-padded by one.
-  const std::vector<int64_t> prompt_mask{0, 1, 1, 1, 1, 1};
-  cache.prepare(prompt_mask, 3);
+  // Sequence a: a prompt of 3 positions, then one decode position; b: a prompt of 1.
+  for (int layer = 0; layer < layers; ++layer) {
+    cache.write(layer, a, encoded(1, 3, heads, dim, 0, 1.0f), encoded(1, 3, heads, dim, 0, -1.0f));
+    cache.write(layer, b, encoded(2, 1, heads, dim, 0, 1.0f), encoded(2, 1, heads, dim, 0, -1.0f));
+  }
+  CHECK(cache.length(a) == 0);  // only advance() moves a sequence on
+  cache.advance(a, 3);
+  cache.advance(b, 1);
   for (int layer = 0; layer < layers; ++layer)
-    cache.write(layer, encoded(batch, 3, heads, dim, 0, 1.0f), encoded(batch, 3, heads, dim, 0, -1.0f));
-  CHECK(cache.length() == 0);  // only commit() advances
-  cache.commit();
-  CHECK(cache.length() == 3);
+    cache.write(layer, a, encoded(1, 1, heads, dim, 3, 1.0f), encoded(1, 1, heads, dim, 3, -1.0f));
+  cache.advance(a, 1);
+  CHECK(cache.length(a) == 4);
+  CHECK(cache.length(b) == 1);
 
-  // One decode step.
-  const std::vector<int64_t> step_mask{1, 1};
-  cache.prepare(step_mask, 1);
-  for (int layer = 0; layer < layers; ++layer)
-    cache.write(layer, encoded(batch, 1, heads, dim, 3, 1.0f), encoded(batch, 1, heads, dim, 3, -1.0f));
-  cache.commit();
-  CHECK(cache.length() == 4);
-
-  const Tensor keys = cpu().download(cache.keys(1));
-  const Tensor values = cpu().download(cache.values(1));
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t s = 0; s < 4; ++s)
+  auto check_slot = [&](int slot, int64_t tag, int64_t positions) {
+    const Tensor keys = cpu().download(cache.keys(1, slot));
+    const Tensor values = cpu().download(cache.values(1, slot));
+    REQUIRE(keys.shape() == Shape{1, capacity, heads, dim});
+    for (int64_t s = 0; s < positions; ++s)
       for (int64_t c = 0; c < heads * dim; ++c) {
-        const int64_t at = (b * capacity + s) * heads * dim + c;
-        const float want = float(b * 10000 + s * 100 + c);
-        INFO("row " << b << " position " << s << " channel " << c);
-        CHECK(keys.data<float>()[at] == want);
-        CHECK(values.data<float>()[at] == -want);
+        const float want = float(tag * 10000 + s * 100 + c);
+        INFO("slot " << slot << " position " << s << " channel " << c);
+        CHECK(keys.data<float>()[s * heads * dim + c] == want);
+        CHECK(values.data<float>()[s * heads * dim + c] == -want);
       }
-  const Tensor mask = cpu().download(cache.key_mask());
-  const std::vector<uint8_t> want_mask{0, 1, 1, 1, 0, 0, 0, 0,  // row 0: padding, 3 tokens
-                                       1, 1, 1, 1, 0, 0, 0, 0};
-  CHECK(std::vector<uint8_t>(mask.data<uint8_t>(), mask.data<uint8_t>() + batch * capacity) == want_mask);
+  };
+  check_slot(a, 1, 4);
+  check_slot(b, 2, 1);
 
-  cache.reset();
-  CHECK(cache.length() == 0);
-  const Tensor cleared = cpu().download(cache.key_mask());
-  for (int64_t i = 0; i < batch * capacity; ++i) CHECK(cleared.data<uint8_t>()[i] == 0);
+  // A released slot is free again and starts empty.
+  cache.release(a);
+  CHECK(cache.in_use() == 1);
+  CHECK_THROWS_WITH(cache.length(a), Contains("not an active sequence"));
+  const int c = cache.acquire();
+  CHECK(cache.length(c) == 0);
+  cache.acquire();
+  CHECK_THROWS_WITH(cache.acquire(), Contains("all 3 sequence slots are in use"));
 }
 
-TEST_CASE("KVCache refuses to overflow its capacity with a clear error", "[generate][kv_cache]") {
-  const int64_t batch = 1, capacity = 4, heads = 1, dim = 2;
-  KVCache cache(cpu(), 1, batch, capacity, heads, dim);
-  const std::vector<int64_t> ones(5, 1);
+TEST_CASE("KVCache refuses to overflow a sequence's capacity with a clear error", "[generate][kv_cache]") {
+  const int64_t capacity = 4, heads = 1, dim = 2;
+  KVCache cache(cpu(), 1, 1, capacity, heads, dim);
+  const int slot = cache.acquire();
 
-  SECTION("prepare beyond capacity") {
-    CHECK_THROWS_WITH(cache.prepare(std::span(ones).first(5), 5), Contains("KV cache full"));
-    cache.prepare(std::span(ones).first(4), 4);  // exactly full is fine
-    cache.write(0, encoded(batch, 4, heads, dim, 0, 1), encoded(batch, 4, heads, dim, 0, 1));
-    cache.commit();
-    CHECK(cache.length() == 4);
-    CHECK_THROWS_WITH(cache.prepare(std::span(ones).first(1), 1), Contains("KV cache full"));
+  SECTION("advance and write beyond capacity") {
+    CHECK_THROWS_WITH(cache.check_room(slot, 5), Contains("KV cache full"));
+    cache.write(0, slot, encoded(0, 4, heads, dim, 0, 1), encoded(0, 4, heads, dim, 0, 1));  // exactly full
+    cache.advance(slot, 4);
+    CHECK(cache.length(slot) == 4);
+    CHECK_THROWS_WITH(cache.advance(slot, 1), Contains("KV cache full"));
   }
   SECTION("write beyond capacity names what was used and requested") {
-    cache.prepare(std::span(ones).first(3), 3);
-    cache.write(0, encoded(batch, 3, heads, dim, 0, 1), encoded(batch, 3, heads, dim, 0, 1));
-    cache.commit();
-    CHECK_THROWS_WITH(cache.write(0, encoded(batch, 2, heads, dim, 3, 1), encoded(batch, 2, heads, dim, 3, 1)),
+    cache.write(0, slot, encoded(0, 3, heads, dim, 0, 1), encoded(0, 3, heads, dim, 0, 1));
+    cache.advance(slot, 3);
+    CHECK_THROWS_WITH(cache.write(0, slot, encoded(0, 2, heads, dim, 3, 1), encoded(0, 2, heads, dim, 3, 1)),
                       Contains("KV cache full") && Contains("3 positions used of 4") && Contains("2 more"));
-    CHECK(cache.length() == 3);  // a refused write changes nothing
+    CHECK(cache.length(slot) == 3);  // a refused write changes nothing
   }
-  SECTION("mask of the wrong size") {
-    CHECK_THROWS_WITH(cache.prepare(std::span(ones).first(3), 2), Contains("mask of 3 values"));
-  }
-  SECTION("keys of the wrong shape, or an unknown layer") {
-    const Tensor wrong = Tensor::zeros(Shape{batch, 1, heads + 1, dim}, DType::F32);
-    CHECK_THROWS_WITH(cache.write(0, wrong, wrong), Contains("do not match"));
-    const Tensor k = encoded(batch, 1, heads, dim, 0, 1);
-    const Tensor v_other = Tensor::zeros(Shape{batch, 2, heads, dim}, DType::F32);
-    CHECK_THROWS_WITH(cache.write(0, k, v_other), Contains("do not match"));
-    CHECK_THROWS_WITH(cache.write(1, k, k), Contains("layer 1 out of range"));
-    CHECK_THROWS_WITH(cache.write(-1, k, k), Contains("out of range"));
+  SECTION("keys of the wrong shape, an unknown layer or slot") {
+    const Tensor wrong = Tensor::zeros(Shape{1, heads + 1, dim}, DType::F32);
+    CHECK_THROWS_WITH(cache.write(0, slot, wrong, wrong), Contains("do not match"));
+    const Tensor k = encoded(0, 1, heads, dim, 0, 1);
+    const Tensor v_other = Tensor::zeros(Shape{2, heads, dim}, DType::F32);
+    CHECK_THROWS_WITH(cache.write(0, slot, k, v_other), Contains("do not match"));
+    CHECK_THROWS_WITH(cache.write(1, slot, k, k), Contains("layer 1 out of range"));
+    CHECK_THROWS_WITH(cache.write(-1, slot, k, k), Contains("out of range"));
+    CHECK_THROWS_WITH(cache.write(0, slot + 1, k, k), Contains("not an active sequence"));
   }
 }

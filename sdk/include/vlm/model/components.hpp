@@ -1,7 +1,7 @@
 #pragma once
 // The five component interfaces a model family implements. The host drives them in this order:
 //   Processor::prepare (uses the ImageProcessor)  ->  VisionEncoder::encode  ->  Connector::project
-//   ->  Decoder::begin / prefill / step           (or Scorer::score for encoder-only families)
+//   ->  Decoder::open_session, DecoderSession::admit / forward   (or Scorer::score for encoder-only families)
 // Tensors passed between components are named as in the Hugging Face processor / model outputs
 // (input_ids, attention_mask, pixel_values, image_grid_thw, ...), which is also how `--dump` names them.
 #include <map>
@@ -86,12 +86,50 @@ enum class Conditioning : uint8_t {
   EncoderDecoder,    // image features + prompt feed an encoder; a decoder generates (BLIP-2 Flan-T5)
 };
 
-// Per-batch generation state a decoder owns: KV caches, cross-attention states, encoder output, positions.
-class DecoderState {
+using SequenceId = int64_t;
+
+struct SessionOptions {
+  int64_t max_sequences = 1;  // sequences active at once (KV-cache slots reserved up front)
+  int64_t max_length = 0;     // positions per sequence, prompt + generated; 0 = the model's context
+};
+
+// One sequence's part of a forward: the next chunk of its prompt, or one token it generated.
+struct StepInput {
+  SequenceId sequence = 0;
+  int64_t token = -1;          // >= 0: feed this token; -1: run the next chunk of the prompt
+  int64_t prompt_tokens = 0;   // with token == -1: the chunk's size at most (0 = the rest of the prompt)
+  bool all_logits = false;     // logits of every row run (scoring, tracing), not only of the last
+};
+
+// What a forward returns: per input, the rows of `logits` that belong to it. An input gets its last row's
+// logits when that row predicts the next token (its prompt is complete, or it fed a token); a prompt chunk
+// that leaves more of the prompt gets none, unless all_logits asked for every row.
+struct StepOutput {
+  Tensor logits;  // [rows, vocab] f32, host
+  Tensor hidden;  // [rows, hidden] f32, host, after the final norm; defined when an input asked all_logits
+  struct Rows {
+    int64_t first = 0, count = 0;
+  };
+  std::vector<Rows> rows;  // one per input, in input order
+};
+
+// Everything mutable about running a decoder: KV cache, scratch buffers and each sequence's state. A
+// loaded model is shared; each thread or front end opens its own session. Sequences join (admit) and
+// leave (release) between forwards, each at its own length.
+class DecoderSession {
  public:
-  virtual ~DecoderState() = default;
-  virtual int64_t batch() const = 0;
-  virtual int64_t length() const = 0;  // tokens processed so far per row (prompt + generated)
+  virtual ~DecoderSession() = default;
+  // Admits every row of a prepared batch as a new sequence, its padding dropped. `vision` is the
+  // connector output for the batch's images, or null. Runs no layer: later forwards consume the prompt.
+  // Records "inputs_embeds" (the padded batch) when traced.
+  virtual std::vector<SequenceId> admit(const ModelInputs& inputs, const Tensor* vision, Trace* trace) = 0;
+  virtual int64_t prompt_remaining(SequenceId sequence) const = 0;  // prompt rows not run yet
+  virtual int64_t length(SequenceId sequence) const = 0;            // positions run so far
+  // One forward over every input (a batch of sequences at different lengths); see StepOutput.
+  virtual StepOutput forward(std::span<const StepInput> inputs) = 0;
+  // Ends a sequence; its cache slot is free for the next one.
+  virtual void release(SequenceId sequence) = 0;
+  virtual int64_t active() const = 0;
 };
 
 class Decoder {
@@ -100,14 +138,7 @@ class Decoder {
   virtual Conditioning conditioning() const = 0;
   virtual int64_t vocab_size() const = 0;
   virtual int64_t max_context() const = 0;  // longest sequence the model supports
-  // Allocates the state for inputs.tensors["input_ids"]'s batch, room for `max_total_len` tokens a row.
-  virtual std::unique_ptr<DecoderState> begin(const ModelInputs& inputs, int64_t max_total_len) = 0;
-  // Runs the prompt. `vision` is the connector output, or null when the prompt has no images. Returns
-  // logits [B, V] (f32, host) of each row's last prompt position. Records "inputs_embeds", "logits", ...
-  virtual Tensor prefill(DecoderState& state, const ModelInputs& inputs, const Tensor* vision,
-                         Trace* trace) = 0;
-  // Feeds one token per row; returns logits [B, V] (f32, host).
-  virtual Tensor step(DecoderState& state, std::span<const int64_t> tokens, Trace* trace) = 0;
+  virtual std::unique_ptr<DecoderSession> open_session(const SessionOptions& options) const = 0;
 };
 
 // Encoder-only scoring (image-text matching, contrastive retrieval, masked LM): named outputs.

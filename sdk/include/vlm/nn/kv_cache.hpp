@@ -1,8 +1,10 @@
 #pragma once
-// Key/value cache for a batch of sequences that advance together (left padding keeps them aligned):
-// per layer K and V of [batch, capacity, kv_heads, head_dim], plus the key mask that marks padding.
+// Key/value cache for independent sequences. `slots` sequences of up to `capacity` positions each are
+// reserved up front: per layer K and V are [slots, capacity, kv_heads, head_dim]. A sequence takes a free
+// slot, appends positions at its own length, and gives the slot back when it ends, so sequences join and
+// leave between forwards with nothing reallocated mid-run. (Slots rather than pages: a request's whole
+// context is one contiguous plane, which the attention op reads directly; see docs/ARCHITECTURE.md.)
 #include <cstdint>
-#include <span>
 #include <vector>
 
 #include "vlm/backend/backend.hpp"
@@ -11,32 +13,36 @@ namespace vlm {
 
 class KVCache {
  public:
-  KVCache(Backend& backend, int64_t layers, int64_t batch, int64_t capacity, int64_t kv_heads, int64_t head_dim);
+  KVCache(Backend& backend, int64_t layers, int64_t slots, int64_t capacity, int64_t kv_heads, int64_t head_dim);
 
-  int64_t batch() const { return batch_; }
+  int64_t slots() const { return int64_t(lengths_.size()); }
   int64_t capacity() const { return capacity_; }
-  int64_t length() const { return length_; }  // positions filled so far (same for every row)
-  const Tensor& keys(int layer) const { return keys_[size_t(layer)]; }
-  const Tensor& values(int layer) const { return values_[size_t(layer)]; }
-  const Tensor& key_mask() const { return device_mask_; }  // [batch, capacity] u8, 1 = attendable
+  int64_t layers() const { return int64_t(keys_.size()); }
+  int64_t in_use() const;
+  // A free slot, empty; Error when every slot is taken.
+  int acquire();
+  // Ends the slot's sequence; the slot is free again.
+  void release(int slot);
+  // Positions stored for the slot's sequence so far.
+  int64_t length(int slot) const;
+  // Error unless `steps` more positions fit in the slot (checked before a forward, so nothing is half-done).
+  void check_room(int slot, int64_t steps) const;
 
-  // Stores k, v [batch, S, kv_heads, head_dim] of `layer` at positions [length, length + S).
-  void write(int layer, const Tensor& k, const Tensor& v);
-  // A forward over S new positions: prepare() marks positions [length, length + S) attendable per row
-  // (`mask` [batch, S], 1 = real token, 0 = padding) before the layers run; each layer write()s; commit()
-  // then advances length by S.
-  void prepare(std::span<const int64_t> mask, int64_t steps);
-  void commit();
-  // Drops everything (for reuse with a new batch of the same size).
-  void reset();
+  // Stores k, v [S, kv_heads, head_dim] of `layer` at positions [length, length + S) of the slot.
+  void write(int layer, int slot, const Tensor& k, const Tensor& v);
+  // After every layer wrote S positions of the slot: its length grows by S.
+  void advance(int slot, int64_t steps);
+  // The slot's keys / values of `layer` as [1, capacity, kv_heads, head_dim] (valid up to length + pending).
+  Tensor keys(int layer, int slot) const;
+  Tensor values(int layer, int slot) const;
 
  private:
+  void check_slot(int slot) const;
+
+  int64_t capacity_, kv_heads_, head_dim_;
   Backend* backend_;
-  int64_t batch_, capacity_, kv_heads_, head_dim_;
-  int64_t length_ = 0;
-  int64_t pending_ = 0;
   std::vector<Tensor> keys_, values_;
-  Tensor host_mask_, device_mask_;
+  std::vector<int64_t> lengths_;  // -1: free
 };
 
 }  // namespace vlm

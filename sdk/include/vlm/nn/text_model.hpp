@@ -28,17 +28,16 @@ class TextModel {
 
   // ids (host, i64, N) -> out [N, hidden] f32 on the backend. Errors name any id outside the vocabulary.
   void embed(Workspace& ws, std::span<const int64_t> ids, Tensor& out) const;
-  // Runs every layer over hidden [B, S, hidden] in place, with rotary tables cos/sin [B, S, head_dim].
-  // The cache must have been prepare()d for S positions; this commits it.
-  void forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin, KVCache& cache) const;
+  // Runs every layer over hidden [N, hidden] in place: the rows of `sequences`, each at its own cache slot
+  // and length, with cos/sin [N, head_dim] each row's rotary table. Advances each slot by its row count.
+  void forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin,
+               std::span<const SequenceRows> sequences, KVCache& cache) const;
   // Final norm + LM head over hidden rows [R, hidden] -> logits [R, vocab].
   void logits(Workspace& ws, const Tensor& hidden_rows, Tensor& out) const;
   // Final norm only (HF's last_hidden_state).
   void final_norm(Backend& backend, const Tensor& hidden_rows, Tensor& out) const;
-  // After a prompt forward over hidden [B, S, hidden]: records "last_hidden_state" and full "logits" when
-  // the trace wants them, and returns the logits [B, vocab] (host) of each row's last position (left
-  // padding puts it at S - 1).
-  Tensor prompt_logits(Workspace& ws, const Tensor& hidden, Trace* trace) const;
+  int64_t hidden_size() const { return config_.layer.hidden; }
+  int64_t head_dim() const { return config_.layer.head_dim; }
 
  private:
   TextModelConfig config_;

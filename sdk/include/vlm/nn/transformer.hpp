@@ -13,6 +13,14 @@
 
 namespace vlm {
 
+// One sequence's share of a batched forward: rows [first, first + count) of the batch are its next
+// positions, kept in KV-cache slot `slot`. Sequences in one forward may be at different lengths, and a
+// prompt chunk may sit beside single decode tokens of other sequences.
+struct SequenceRows {
+  int slot = 0;
+  int64_t first = 0, count = 0;
+};
+
 struct DecoderLayerConfig {
   int64_t hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, intermediate = 0;
   bool qkv_bias = false;  // Qwen2: true
@@ -33,9 +41,12 @@ class DecoderLayer {
  public:
   static DecoderLayer load(const WeightLoader& weights, const std::string& prefix, const DecoderLayerConfig& config,
                            const DecoderLayerNames& names = {});
-  // hidden [B, S, hidden] is updated in place. cos/sin [B or 1, S, head_dim] rotary tables. The layer's
-  // keys and values are appended to `cache` at its current length (the caller advances it).
-  void forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin, KVCache& cache, int layer) const;
+  // hidden [N, hidden] (the rows of every sequence in `sequences`) is updated in place; cos/sin [N, head_dim]
+  // are each row's rotary table. Projections and the MLP run over all N rows at once; attention runs per
+  // sequence over its slot of `cache`, where the layer's keys and values are stored at the slot's current
+  // length (the caller advances it after the last layer).
+  void forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin,
+               std::span<const SequenceRows> sequences, KVCache& cache, int layer) const;
   const DecoderLayerConfig& config() const { return config_; }
 
  private:

@@ -1,0 +1,70 @@
+#pragma once
+// The DecoderSession of every causal text model built on TextModel: a slot KV cache, scratch buffers and
+// per-sequence state, with one batched forward over prompt chunks and decode tokens of many sequences.
+// A family supplies only what differs: how a prepared batch becomes each row's prompt embeddings (vision
+// features merged) and rotary positions.
+#include <functional>
+#include <map>
+
+#include "vlm/model/components.hpp"
+#include "vlm/nn/text_model.hpp"
+
+namespace vlm {
+
+// One admitted prompt row, as its family prepared it.
+struct PromptRows {
+  Tensor embeds;              // [n, hidden] f32 on the backend: token embeddings with features merged
+  Tensor cos, sin;            // [n, head_dim] f32 host: the rotary table of each prompt position
+  int64_t next_position = 0;  // rotary position of the first generated token (1-D from then on)
+};
+
+// Turns a prepared, left-padded batch into one PromptRows per row (using the session's workspace for
+// scratch). Records "inputs_embeds" and family tensors when traced.
+using PromptBuilder = std::function<std::vector<PromptRows>(const ModelInputs& inputs, const Tensor* vision,
+                                                            Workspace& ws, Trace* trace)>;
+
+// The usual PromptBuilder ending: a left-padded batch's embeddings [B * S, hidden] (backend) and host
+// rotary tables [B * S, head_dim] become one PromptRows per row, keeping the positions `mask` [B * S]
+// marks real. next_positions[b] is row b's first generated position.
+std::vector<PromptRows> split_padded_batch(Backend& backend, const Tensor& embeds, const Tensor& cos, const Tensor& sin,
+                                           std::span<const int64_t> mask, int64_t batch,
+                                           std::span<const int64_t> next_positions);
+
+class TextModelSession final : public DecoderSession {
+ public:
+  // `model` and `inv_freq` (1-D rotary frequencies of generated positions) must outlive the session.
+  TextModelSession(const TextModel& model, Backend& backend, const SessionOptions& options, int64_t max_context,
+                   std::span<const float> inv_freq, PromptBuilder build_prompts);
+
+  std::vector<SequenceId> admit(const ModelInputs& inputs, const Tensor* vision, Trace* trace) override;
+  int64_t prompt_remaining(SequenceId sequence) const override;
+  int64_t length(SequenceId sequence) const override;
+  StepOutput forward(std::span<const StepInput> inputs) override;
+  void release(SequenceId sequence) override;
+  int64_t active() const override { return int64_t(sequences_.size()); }
+
+ private:
+  struct Sequence {
+    int slot = 0;
+    PromptRows prompt;
+    int64_t prompt_done = 0;    // prompt rows already run
+    int64_t next_position = 0;  // rotary position of the next fed token
+  };
+  Sequence& find(SequenceId sequence);
+  const Sequence& find(SequenceId sequence) const;
+
+  const TextModel* model_;
+  Backend* backend_;
+  std::span<const float> inv_freq_;
+  PromptBuilder build_prompts_;
+  Workspace ws_;
+  KVCache cache_;
+  std::map<SequenceId, Sequence> sequences_;
+  SequenceId next_id_ = 0;
+  // Host staging reused across forwards (grown, never shrunk), so steady decoding allocates nothing here.
+  Tensor host_cos_, host_sin_;
+  std::vector<SequenceRows> rows_;
+  std::vector<int64_t> picked_;  // batch rows whose logits are returned
+};
+
+}  // namespace vlm
