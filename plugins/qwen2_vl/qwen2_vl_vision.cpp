@@ -42,7 +42,7 @@ Tensor gather_pixels(Backend& backend, const ModelInputs& inputs, int64_t row_wi
 }  // namespace
 
 VisionTower::VisionTower(const Config& config, const WeightLoader& weights, Backend& backend)
-    : config_(config), backend_(&backend), ws_(backend) {
+    : config_(config), backend_(&backend) {
   const auto& v = config.vision;
   const int64_t row = v.in_channels * v.temporal_patch_size * v.patch_size * v.patch_size;
   // The Conv3d kernel equals its stride, so the convolution is a matmul with the flattened kernel.
@@ -68,6 +68,7 @@ VisionTower::VisionTower(const Config& config, const WeightLoader& weights, Back
 }
 
 Tensor VisionTower::encode(const ModelInputs& inputs, Trace* trace) {
+  Workspace ws(*backend_);  // per call: the component stays shareable across threads
   const auto& v = config_.vision;
   const VisionGrids grids = vision_grids(inputs);
   const int64_t row = v.in_channels * v.temporal_patch_size * v.patch_size * v.patch_size;
@@ -99,13 +100,13 @@ Tensor VisionTower::encode(const ModelInputs& inputs, Trace* trace) {
 
   Tensor x = backend_->empty(Shape{n, v.embed_dim}, DType::F32);
   backend_->matmul(pixels, patch_embed_, nullptr, x, true);
-  for (const auto& block : blocks_) block.forward(ws_, x, segments, dcos, dsin);
+  for (const auto& block : blocks_) block.forward(ws, x, segments, dcos, dsin);
   if (trace && trace->wants("vision_encoder_output")) trace->record("vision_encoder_output", x);
   return x;
 }
 
 PatchMerger::PatchMerger(const Config& config, const WeightLoader& weights, Backend& backend)
-    : config_(config), backend_(&backend), ws_(backend) {
+    : config_(config), backend_(&backend) {
   const auto& v = config.vision;
   ln_q_ = Norm::layer(weights, "visual.merger.ln_q", v.embed_dim, 1e-6f);
   fc1_ = Linear::load(weights, "visual.merger.mlp.0", v.merged_dim(), v.merged_dim(), true);
@@ -113,13 +114,14 @@ PatchMerger::PatchMerger(const Config& config, const WeightLoader& weights, Back
 }
 
 Tensor PatchMerger::project(const Tensor& states, const ModelInputs&, Trace* trace) {
+  Workspace ws(*backend_);  // per call: the component stays shareable across threads
   const auto& v = config_.vision;
   const int64_t window = v.spatial_merge_size * v.spatial_merge_size;
   if (states.dim(0) % window) fail("patch merger: {} patches is not a multiple of {}", states.dim(0), window);
   const int64_t merged = states.dim(0) / window;
-  Tensor normed = ws_.get("merger.normed", states.shape());
+  Tensor normed = ws.get("merger.normed", states.shape());
   ln_q_.forward(*backend_, states, normed);
-  Tensor hidden = ws_.get("merger.hidden", Shape{merged, v.merged_dim()});
+  Tensor hidden = ws.get("merger.hidden", Shape{merged, v.merged_dim()});
   fc1_.forward(*backend_, normed.reshape(Shape{merged, v.merged_dim()}), hidden);
   backend_->activation(Activation::GeluErf, hidden, hidden);
   Tensor out = backend_->empty(Shape{merged, v.hidden_size}, DType::F32);

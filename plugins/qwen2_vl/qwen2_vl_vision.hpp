@@ -26,7 +26,6 @@ class VisionTower final : public VisionEncoder {
  private:
   Config config_;
   Backend* backend_;
-  Workspace ws_;
   Tensor patch_embed_;  // [embed, C*T*P*P]
   std::vector<VitBlock> blocks_;
   std::vector<float> inv_freq_;
@@ -42,7 +41,6 @@ class PatchMerger final : public Connector {
  private:
   Config config_;
   Backend* backend_;
-  Workspace ws_;
   Norm ln_q_;
   Linear fc1_, fc2_;
 };

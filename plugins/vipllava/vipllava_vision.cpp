@@ -16,7 +16,7 @@ Tensor load_f32(const WeightLoader& weights, const std::string& name, const Shap
 }  // namespace
 
 VisionTower::VisionTower(const Config& config, const WeightLoader& weights, Backend& backend)
-    : config_(config), backend_(&backend), ws_(backend) {
+    : config_(config), backend_(&backend) {
   const auto& v = config.vision;
   // The Conv2d kernel equals its stride, so the convolution is a matmul with the flattened kernel.
   patch_embedding_ = weights.load(kVisionModel + ".embeddings.patch_embedding.weight",
@@ -37,15 +37,15 @@ VisionTower::VisionTower(const Config& config, const WeightLoader& weights, Back
     layers_.push_back(VitBlock::load(weights, kVisionModel + ".encoder.layers." + std::to_string(i), block));
 }
 
-Tensor VisionTower::embed(const Tensor& pixels) {
+Tensor VisionTower::embed(Workspace& ws, const Tensor& pixels) {
   const auto& v = config_.vision;
   const int64_t B = pixels.dim(0), N = v.num_patches(), D = v.hidden_size;
-  Tensor patches = ws_.get("vision.patches", Shape{B, N, v.patch_row()});
+  Tensor patches = ws.get("vision.patches", Shape{B, N, v.patch_row()});
   backend_->patchify(pixels, int(v.patch_size), patches);
-  Tensor patch_embeds = ws_.get("vision.patch_embeds", Shape{B * N, D});
+  Tensor patch_embeds = ws.get("vision.patch_embeds", Shape{B * N, D});
   backend_->matmul(patches, patch_embedding_, nullptr, patch_embeds, true);
   // Each image's sequence is [CLS, patch 0, ..., patch N-1].
-  Tensor x = ws_.get("vision.embeddings", Shape{B, N + 1, D});
+  Tensor x = ws.get("vision.embeddings", Shape{B, N + 1, D});
   const Tensor rows = x.reshape(Shape{B * (N + 1), D});
   for (int64_t b = 0; b < B; ++b) {
     Tensor cls = rows.rows(b * (N + 1), 1), body = rows.rows(b * (N + 1) + 1, N);
@@ -57,6 +57,7 @@ Tensor VisionTower::embed(const Tensor& pixels) {
 }
 
 Tensor VisionTower::encode(const ModelInputs& inputs, Trace* trace) {
+  Workspace ws(*backend_);  // per call: the component stays shareable across threads
   const auto& v = config_.vision;
   const Tensor& host_pixels = inputs.at("pixel_values");
   if (host_pixels.rank() != 4 || host_pixels.dim(1) != v.num_channels || host_pixels.dim(2) != v.image_size ||
@@ -64,10 +65,10 @@ Tensor VisionTower::encode(const ModelInputs& inputs, Trace* trace) {
     fail("pixel_values: expected [images, {}, {}, {}] (the tower's learned positions fix the size), got {}",
          v.num_channels, v.image_size, v.image_size, host_pixels.shape().str());
   const int64_t B = host_pixels.dim(0), N = v.num_patches(), D = v.hidden_size, tokens = N + 1;
-  Tensor pixels = ws_.get("vision.pixels", host_pixels.shape());
+  Tensor pixels = ws.get("vision.pixels", host_pixels.shape());
   backend_->copy(host_pixels.to(DType::F32), pixels);
 
-  const Tensor embeddings = embed(pixels);
+  const Tensor embeddings = embed(ws, pixels);
   Tensor hidden = backend_->empty(Shape{B, tokens, D}, DType::F32);
   pre_layernorm_.forward(*backend_, embeddings, hidden);
 
@@ -82,7 +83,7 @@ Tensor VisionTower::encode(const ModelInputs& inputs, Trace* trace) {
   const std::vector<int64_t> segments(size_t(B), tokens);  // attention stays within one image
   Tensor flat = hidden.reshape(Shape{B * tokens, D});
   for (int64_t state = 0; state <= depth; ++state) {
-    if (state > 0) layers_[size_t(state - 1)].forward(ws_, flat, segments, Tensor(), Tensor());
+    if (state > 0) layers_[size_t(state - 1)].forward(ws, flat, segments, Tensor(), Tensor());
     if (trace_all) {
       Tensor slot = all_states.rows(state, 1);
       backend_->copy(flat.reshape(slot.shape()), slot);
@@ -107,7 +108,6 @@ Tensor VisionTower::encode(const ModelInputs& inputs, Trace* trace) {
 Projector::Projector(const Config& config, const WeightLoader& weights, Backend& backend)
     : config_(config),
       backend_(&backend),
-      ws_(backend),
       activation_(activation_from_name(config.projector_hidden_act)) {
   const int64_t in = config.projector_input(), out = config.text.hidden_size;
   norm_ = Norm::layer(weights, "multi_modal_projector.projector_layernorm", in, float(config.projector_layernorm_eps));
@@ -116,13 +116,14 @@ Projector::Projector(const Config& config, const WeightLoader& weights, Backend&
 }
 
 Tensor Projector::project(const Tensor& states, const ModelInputs&, Trace* trace) {
+  Workspace ws(*backend_);  // per call: the component stays shareable across threads
   const int64_t in = config_.projector_input(), out = config_.text.hidden_size;
   if (states.rank() != 3 || states.dim(2) != in)
     fail("projector: expected [images, patches, {}], got {}", in, states.shape().str());
   const int64_t images = states.dim(0), patches = states.dim(1);
-  Tensor normed = ws_.get("projector.normed", Shape{images * patches, in});
+  Tensor normed = ws.get("projector.normed", Shape{images * patches, in});
   norm_.forward(*backend_, states.reshape(normed.shape()), normed);
-  Tensor hidden = ws_.get("projector.hidden", Shape{images * patches, out});
+  Tensor hidden = ws.get("projector.hidden", Shape{images * patches, out});
   linear_1_.forward(*backend_, normed, hidden);
   backend_->activation(activation_, hidden, hidden);
   Tensor features = backend_->empty(Shape{images * patches, out}, DType::F32);

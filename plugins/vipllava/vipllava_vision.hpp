@@ -19,11 +19,10 @@ class VisionTower final : public VisionEncoder {
   Tensor encode(const ModelInputs& inputs, Trace* trace) override;
 
  private:
-  Tensor embed(const Tensor& pixels);  // -> [B, 1 + patches, width], before pre_layrnorm
+  Tensor embed(Workspace& ws, const Tensor& pixels);  // -> [B, 1 + patches, width], before pre_layrnorm
 
   Config config_;
   Backend* backend_;
-  Workspace ws_;
   Tensor patch_embedding_;     // [width, C*P*P]
   Tensor class_embedding_;     // [1, width] f32
   Tensor position_embedding_;  // [1 + patches, width] f32
@@ -41,7 +40,6 @@ class Projector final : public Connector {
  private:
   Config config_;
   Backend* backend_;
-  Workspace ws_;
   Norm norm_;
   Linear linear_1_, linear_2_;
   Activation activation_;
