@@ -46,10 +46,12 @@ int bench_command(const std::vector<std::string>& args) {
       ("prompt-words", value_between<int>("prompt-words", 1, 1'000'000)->default_value(64), "words of text in the prompt")
       ("new-tokens", value_between<int64_t>("new-tokens", 1, kMaxCount)->default_value(32), "tokens to decode (eos ignored)")
       ("runs", value_between<int>("runs", 1, 1000)->default_value(3), "timed runs after one warm-up; medians are reported")
+      ("sequences", value_between<int>("sequences", 1, 256)->default_value(1),
+       "concurrent requests decoded together (aggregate tokens/s; one pass over the weights serves them all)")
       ("json", "print one JSON object (vision_ms, prefill_tokens_per_s, decode_tokens_per_s, ...) instead of text");
   po::variables_map vm;
-  if (!parse_options(args, "usage: vlm bench --model MODEL [options]\n\nPrints vision encode ms, prefill and decode "
-                           "tokens/s (medians over --runs).",
+  if (!parse_options(args, "usage: vlm bench --model MODEL [options]\n\nPrints vision encode ms per request, prefill "
+                           "and decode tokens/s summed over --sequences concurrent requests (medians over --runs).",
                      options, {}, vm))
     return 0;
 
@@ -79,18 +81,20 @@ int bench_command(const std::vector<std::string>& args) {
 
   std::vector<double> preprocess, vision, prefill, decode;
   int64_t prompt_tokens = 0;
-  const int runs = vm["runs"].as<int>();
+  const int runs = vm["runs"].as<int>(), sequences = vm["sequences"].as<int>();
+  const std::vector<Prompt> prompts(size_t(sequences), prompt);
   for (int run = 0; run <= runs; ++run) {
-    const auto result = generate(*loaded.model, std::span<const Prompt>(&prompt, 1), config);
+    const auto result = generate(*loaded.model, prompts, config);
     if (run == 0) continue;  // warm-up: primitive creation, page faults of the mapped weights
     prompt_tokens = int64_t(result.prompt_ids[0].size());
-    preprocess.push_back(result.timings.preprocess_ms);
-    vision.push_back(result.timings.vision_ms);
+    preprocess.push_back(result.timings.preprocess_ms / sequences);
+    vision.push_back(result.timings.vision_ms / sequences);
     prefill.push_back(result.timings.prefill_ms);
     decode.push_back(result.timings.per_token_decode_ms());
   }
-  const double prefill_per_s = 1000.0 * double(prompt_tokens) / std::max(median(prefill), 1e-9);
-  const double decode_per_s = 1000.0 / std::max(median(decode), 1e-9);
+  // Aggregate over the concurrent requests: each prefill or decode step serves all of them.
+  const double prefill_per_s = 1000.0 * double(prompt_tokens * sequences) / std::max(median(prefill), 1e-9);
+  const double decode_per_s = 1000.0 * sequences / std::max(median(decode), 1e-9);
   if (vm.count("json")) {
     const Json out = {{"model", loaded.resolved.dir.string()},
                       {"device", loaded.backend->describe()},
@@ -100,22 +104,24 @@ int bench_command(const std::vector<std::string>& args) {
                       {"prompt_tokens", prompt_tokens},
                       {"new_tokens", config.max_new_tokens},
                       {"runs", runs},
-                      {"sequences", 1},
+                      {"sequences", sequences},
                       {"preprocess_ms", median(preprocess)},
                       {"vision_ms", median(vision)},
                       {"prefill_ms", median(prefill)},
                       {"prefill_tokens_per_s", prefill_per_s},
-                      {"decode_ms_per_token", median(decode)},
+                      {"decode_ms_per_step", median(decode)},
                       {"decode_tokens_per_s", decode_per_s}};
     fmt::print("{}\n", out.dump(2));
     return 0;
   }
   fmt::print("model      {}\ndevice     {}\nload       {:.0f} ms\n", loaded.resolved.dir.string(),
              loaded.backend->describe(), loaded.load_seconds * 1000);
-  fmt::print("preprocess {:.1f} ms (image {})\n", median(preprocess), size);
-  fmt::print("vision     {:.1f} ms\n", median(vision));
-  fmt::print("prefill    {:.1f} ms for {} tokens = {:.1f} tokens/s\n", median(prefill), prompt_tokens, prefill_per_s);
-  fmt::print("decode     {:.2f} ms/token = {:.2f} tokens/s ({} tokens)\n", median(decode), decode_per_s,
+  fmt::print("sequences  {}\n", sequences);
+  fmt::print("preprocess {:.1f} ms per request (image {})\n", median(preprocess), size);
+  fmt::print("vision     {:.1f} ms per request\n", median(vision));
+  fmt::print("prefill    {:.1f} ms for {} x {} tokens = {:.1f} tokens/s\n", median(prefill), sequences, prompt_tokens,
+             prefill_per_s);
+  fmt::print("decode     {:.2f} ms/step = {:.2f} tokens/s ({} tokens each)\n", median(decode), decode_per_s,
              config.max_new_tokens);
   return 0;
 }

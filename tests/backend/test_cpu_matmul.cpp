@@ -80,6 +80,19 @@ TEST_CASE("matmul with bf16 weights: f32 activations are rounded to bf16, bias f
   }
 }
 
+TEST_CASE("matmul with bf16 weights and 2 to 8 rows (several sequences decoding) matches the reference",
+          "[cpu][matmul][small_m]") {
+  // Rows 2..8 take the backend's own kernel: K with and without a tail of the 32-wide steps, an odd N (a
+  // last weight row without its pair), more rows than one 64-row task, with and without bias.
+  uint32_t seed = 150;
+  for (int64_t rows = 2; rows <= 8; ++rows) {
+    check_matmul({{rows}, 45, 33, DType::BF16, DType::F32, DType::F32}, seed++);
+    check_matmul({{rows}, 1024, 130, DType::BF16, DType::F32, std::nullopt}, seed++);
+    check_matmul({{rows}, 7, 5, DType::BF16, DType::BF16, DType::BF16}, seed++);
+  }
+  check_matmul({{2, 3}, 300, 65, DType::BF16, DType::F32, DType::F32}, seed++);  // rows as leading dims
+}
+
 TEST_CASE("matmul with f16 weights goes through the blocked path, partial last block", "[cpu][matmul]") {
   // K = 1000 makes blocks of 64 weight rows, so N = 130 is two full blocks and a partial one.
   uint32_t seed = 200;
@@ -124,9 +137,9 @@ TEST_CASE("matmul reuses cached primitives across calls and row counts", "[cpu][
     for (int64_t e = 0; e < again.numel(); ++e) REQUIRE(again.item(e) == first.item(e));
   }
   REQUIRE(matmul_primitives_built() == built);
-  // A new row count builds exactly one new primitive, once.
-  run(random_f32({5, 40}, 404));
-  run(random_f32({5, 40}, 405));
+  // A new row count builds exactly one new primitive, once (rows 2..8 of bf16 take the backend's own kernel).
+  run(random_f32({12, 40}, 404));
+  run(random_f32({12, 40}, 405));
   REQUIRE(matmul_primitives_built() == built + 1);
 }
 

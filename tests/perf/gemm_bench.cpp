@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
   struct Shape3 {
     int64_t m, k, n;
   };
-  const Shape3 shapes[] = {{1, 1536, 1536}, {1, 1536, 8960}, {512, 1536, 1536}, {512, 1536, 8960}};
+  const Shape3 shapes[] = {{1, 1536, 1536}, {1, 1536, 8960}, {4, 1536, 8960}, {16, 1536, 8960},
+                           {512, 1536, 1536}, {512, 1536, 8960}};
   // f16 weights have no oneDNN 2.6 matmul on this CPU (the backend widens blocks to f32): no direct column.
   for (vlm::DType dtype : {vlm::DType::BF16, vlm::DType::F32, vlm::DType::F16})
     for (const Shape3& s : shapes) {

@@ -6,6 +6,7 @@
 #include "checks.hpp"
 #include "float_convert.hpp"
 #include "parallel.hpp"
+#include "small_m_gemm.hpp"
 
 namespace vlm::cpu {
 namespace {
@@ -191,6 +192,8 @@ void OnednnMatmul::run(const Tensor& x, const Tensor& w, const Tensor* bias, Ten
         });
         src = rounded;
       }
+      if (w_transposed && small_m_gemm_applies(m))
+        return small_m_gemm_bf16(m, n, k, static_cast<const uint16_t*>(src), w.data<uint16_t>(), bias_f32, dst, n);
       return gemm(key, m, src, w.raw(), bias_f32, dst);
     }
     case DType::F16: {
