@@ -30,6 +30,12 @@ std::optional<DType> dtype_option(const po::variables_map& vm) {
   throw po::error(fmt::format("--dtype must be auto, f32 or bf16, got '{}'", name));
 }
 
+std::string image_cache_key(const registry::LoadedModel& loaded, const registry::LoadRequest& request) {
+  const auto dtype = request.options.weight_dtype;
+  return fmt::format("{}|{}|{}", loaded.resolved.dir.string(), dtype ? dtype_name(*dtype) : "stored",
+                     request.options.processor_overrides.dump());
+}
+
 registry::LoadRequest load_request(const po::variables_map& vm) {
   registry::LoadRequest request;
   request.model = vm["model"].as<std::string>();

@@ -45,6 +45,9 @@ inline constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();
 void add_model_options(po::options_description& options, bool with_model = true);
 // The load request those options describe (`model` from vm["model"]).
 registry::LoadRequest load_request(const po::variables_map& vm);
+// What image features depend on besides the pixels: the checkpoint, the weights' dtype and the processor
+// settings (ImageFeatureCache's model key).
+std::string image_cache_key(const registry::LoadedModel& loaded, const registry::LoadRequest& request);
 // --dtype: nullopt for auto (the stored dtype), else F32 or BF16.
 std::optional<DType> dtype_option(const po::variables_map& vm);
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "vlm/generate/feature_cache.hpp"
 #include "vlm/generate/generator.hpp"
 #include "vlm/util/error.hpp"
 
@@ -79,17 +80,21 @@ void record_results(Trace& trace, const Tensor& input_ids, const Tensor& attenti
 }  // namespace
 
 GenerationResult generate(Model& model, std::span<const Prompt> prompts, const GenerationConfig& config,
-                          const TextCallback& on_text, Trace* trace) {
-  const auto start = Clock::now();
+                          const TextCallback& on_text, Trace* trace, ImageFeatureCache* image_cache) {
+  auto start = Clock::now();
   const ModelInputs inputs = model.processor().prepare(prompts);
   const double preprocess_ms = ms_since(start);
-  GenerationResult result = generate_from_inputs(model, inputs, config, on_text, trace);
+  start = Clock::now();
+  const Tensor features = vision_features(model, prompts, inputs, image_cache, trace);
+  const double vision_ms = ms_since(start);
+  GenerationResult result = generate_from_inputs(model, inputs, config, on_text, trace, &features);
   result.timings.preprocess_ms = preprocess_ms;
+  result.timings.vision_ms += vision_ms;
   return result;
 }
 
 GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, const GenerationConfig& config,
-                                      const TextCallback& on_text, Trace* trace) {
+                                      const TextCallback& on_text, Trace* trace, const Tensor* features) {
   const Tensor& input_ids = inputs.at("input_ids");
   if (input_ids.rank() != 2) fail("processor output: input_ids must be [batch, length]");
   const int64_t batch = input_ids.dim(0), length = input_ids.dim(1);
@@ -99,7 +104,7 @@ GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, c
   options.session.max_sequences = std::max<int64_t>(1, batch);
   options.session.max_length = length + config.max_new_tokens;
   Generator generator(model, options);
-  const auto ids = generator.admit(inputs, config, trace, trace != nullptr);
+  const auto ids = generator.admit(inputs, config, trace, trace != nullptr, features);
   std::map<SequenceId, size_t> row_of;
   for (size_t i = 0; i < ids.size(); ++i) row_of[ids[i]] = i;
   while (!generator.idle())

@@ -102,7 +102,7 @@ void Generator::forget(SequenceId sequence) {
 }
 
 std::vector<SequenceId> Generator::admit(const ModelInputs& inputs, const GenerationConfig& config, Trace* trace,
-                                         bool keep_logits) {
+                                         bool keep_logits, const Tensor* features) {
   const Tensor& input_ids = inputs.at("input_ids");
   const Tensor& attention_mask = inputs.at("attention_mask");
   if (input_ids.rank() != 2 || input_ids.dtype() != DType::I64 || !(attention_mask.shape() == input_ids.shape()))
@@ -124,10 +124,14 @@ std::vector<SequenceId> Generator::admit(const ModelInputs& inputs, const Genera
     prompts.push_back(std::move(row));
   }
 
-  const auto start = Clock::now();
-  const Tensor features = encode_vision(*model_, inputs, trace);
-  vision_ms_ += ms_since(start);
-  const auto ids = session_->admit(inputs, features.defined() ? &features : nullptr, trace);
+  Tensor encoded;
+  if (!features) {
+    const auto start = Clock::now();
+    encoded = encode_vision(*model_, inputs, trace);
+    vision_ms_ += ms_since(start);
+    features = &encoded;
+  }
+  const auto ids = session_->admit(inputs, features->defined() ? features : nullptr, trace);
   for (int64_t b = 0; b < batch; ++b) {
     auto request = std::make_unique<Active>(
         config, [this](std::span<const int64_t> t) { return model_->processor().decode(t, true); });
@@ -142,8 +146,12 @@ std::vector<SequenceId> Generator::admit(const ModelInputs& inputs, const Genera
 }
 
 SequenceId Generator::admit(const Prompt& prompt, const GenerationConfig& config) {
-  const ModelInputs inputs = model_->processor().prepare(std::span<const Prompt>(&prompt, 1));
-  return admit(inputs, config).front();
+  const std::span<const Prompt> one(&prompt, 1);
+  const ModelInputs inputs = model_->processor().prepare(one);
+  const auto start = Clock::now();
+  const Tensor features = vision_features(*model_, one, inputs, options_.image_cache, nullptr);
+  vision_ms_ += ms_since(start);
+  return admit(inputs, config, nullptr, false, &features).front();
 }
 
 void Generator::finish(Active& request, const std::string& reason) {

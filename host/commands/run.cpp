@@ -10,6 +10,7 @@
 #include "../command.hpp"
 #include "../options.hpp"
 #include "../run/request.hpp"
+#include "vlm/generate/feature_cache.hpp"
 #include "vlm/generate/generate.hpp"
 #include "vlm/image/marks.hpp"
 #include "vlm/image/video_sampling.hpp"
@@ -24,7 +25,9 @@ int run_command(const std::vector<std::string>& args) {
   add_model_options(model_opts);
   model_opts.add_options()
       ("min-pixels", value_at_least<int64_t>("min-pixels", 1), "image processor: fewest pixels an image is resized to")
-      ("max-pixels", value_at_least<int64_t>("max-pixels", 1), "image processor: most pixels an image is resized to");
+      ("max-pixels", value_at_least<int64_t>("max-pixels", 1), "image processor: most pixels an image is resized to")
+      ("image-cache-mb", value_between<int64_t>("image-cache-mb", 0, 1 << 20)->default_value(0),
+       "keep connector outputs of decoded images, MiB (0 = off); a repeated image skips the vision encoder");
   po::options_description input_opts("inputs");
   input_opts.add_options()
       ("image,i", po::value<std::vector<std::string>>()->composing(), "image file (repeatable)")
@@ -135,13 +138,16 @@ int run_command(const std::vector<std::string>& args) {
   if (vm.count("dump")) dump = std::make_unique<TensorDump>(*loaded.backend);
   const bool json = vm.count("json") != 0;
   const bool stream = !json && prompts.size() == 1;
+  std::unique_ptr<ImageFeatureCache> image_cache;
+  if (const int64_t mb = vm["image-cache-mb"].as<int64_t>(); mb > 0)
+    image_cache = std::make_unique<ImageFeatureCache>(size_t(mb) << 20, image_cache_key(loaded, request), *loaded.backend);
   const auto result = generate(*loaded.model, prompts, generation,
                                stream ? TextCallback([](size_t, const std::string& piece) {
                                  std::fwrite(piece.data(), 1, piece.size(), stdout);
                                  std::fflush(stdout);
                                })
                                       : TextCallback(),
-                               dump.get());
+                               dump.get(), image_cache.get());
   if (dump) spdlog::info("dumped {} tensors to {}", dump->tensors().size(), dump->write(vm["dump"].as<std::string>()).string());
 
   if (json) {

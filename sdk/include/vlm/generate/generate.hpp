@@ -28,12 +28,18 @@ struct GenerationResult {
 // Called with (row, text) whenever a row's text grows.
 using TextCallback = std::function<void(size_t, const std::string&)>;
 
-// Runs the whole pipeline for a batch of prompts.
-GenerationResult generate(Model& model, std::span<const Prompt> prompts, const GenerationConfig& config,
-                          const TextCallback& on_text = {}, Trace* trace = nullptr);
+class ImageFeatureCache;
 
-// Generation from already prepared inputs (the processor already ran).
+// Runs the whole pipeline for a batch of prompts (images through `image_cache` when given; see
+// vision_features).
+GenerationResult generate(Model& model, std::span<const Prompt> prompts, const GenerationConfig& config,
+                          const TextCallback& on_text = {}, Trace* trace = nullptr,
+                          ImageFeatureCache* image_cache = nullptr);
+
+// Generation from already prepared inputs (the processor already ran). `features`: the connector output
+// when already computed; null runs the vision encoder.
 GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, const GenerationConfig& config,
-                                      const TextCallback& on_text = {}, Trace* trace = nullptr);
+                                      const TextCallback& on_text = {}, Trace* trace = nullptr,
+                                      const Tensor* features = nullptr);
 
 }  // namespace vlm

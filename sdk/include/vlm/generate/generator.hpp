@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "vlm/generate/feature_cache.hpp"
 #include "vlm/generate/generation_config.hpp"
 #include "vlm/generate/sampler.hpp"
 #include "vlm/generate/text_stream.hpp"
@@ -21,6 +22,7 @@ namespace vlm {
 struct GeneratorOptions {
   SessionOptions session;
   int64_t prefill_chunk = 2048;  // prompt tokens run per step, over all admitted prompts
+  ImageFeatureCache* image_cache = nullptr;  // shared by admit(Prompt); may outlive many generators
 };
 
 // What one step did for one request.
@@ -51,11 +53,13 @@ class Generator {
   Generator& operator=(const Generator&) = delete;
 
   // Admits every row of a prepared batch as its own request (padding dropped; each row keeps its padded
-  // ids as the repetition-penalty history, as Hugging Face does). Runs the vision encoder and connector
-  // now. keep_logits records prompt and step logits in the requests' state (dumps, parity tests).
+  // ids as the repetition-penalty history, as Hugging Face does). `features` is the batch's connector
+  // output when the caller computed it (see vision_features; undefined = no images); null runs the vision
+  // encoder and connector now. keep_logits records prompt and step logits in the requests' state (dumps,
+  // parity tests).
   std::vector<SequenceId> admit(const ModelInputs& inputs, const GenerationConfig& config, Trace* trace = nullptr,
-                                bool keep_logits = false);
-  // One prompt through the processor, then admit().
+                                bool keep_logits = false, const Tensor* features = nullptr);
+  // One prompt through the processor (and the image cache, when the options name one), then admit().
   SequenceId admit(const Prompt& prompt, const GenerationConfig& config);
 
   // Advances every active request by one step. Returns one event per request that advanced.
