@@ -21,6 +21,20 @@ DecoderLayer DecoderLayer::load(const WeightLoader& w, const std::string& prefix
   return layer;
 }
 
+void DecoderLayer::declare(std::vector<TensorSpec>& specs, const std::string& prefix, const DecoderLayerConfig& c,
+                           const DecoderLayerNames& n) {
+  const std::string p = prefix + ".";
+  add_norm(specs, p + n.input_norm, c.hidden, false);
+  add_norm(specs, p + n.post_norm, c.hidden, false);
+  add_linear(specs, p + n.q, c.hidden, c.heads * c.head_dim, c.qkv_bias);
+  add_linear(specs, p + n.k, c.hidden, c.kv_heads * c.head_dim, c.qkv_bias);
+  add_linear(specs, p + n.v, c.hidden, c.kv_heads * c.head_dim, c.qkv_bias);
+  add_linear(specs, p + n.o, c.heads * c.head_dim, c.hidden, c.out_bias);
+  add_linear(specs, p + n.gate, c.hidden, c.intermediate, c.mlp_bias);
+  add_linear(specs, p + n.up, c.hidden, c.intermediate, c.mlp_bias);
+  add_linear(specs, p + n.down, c.intermediate, c.hidden, c.mlp_bias);
+}
+
 void DecoderLayer::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin,
                            std::span<const SequenceRows> sequences, KVCache& cache, int layer) const {
   Backend& be = ws.backend();

@@ -17,6 +17,14 @@ TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c)
   return m;
 }
 
+void TextModel::declare(std::vector<TensorSpec>& specs, const TextModelConfig& c) {
+  const int64_t hidden = c.layer.hidden;
+  specs.push_back({c.prefix + ".embed_tokens.weight", Shape{c.vocab_size, hidden}});
+  for (int64_t i = 0; i < c.layers; ++i) DecoderLayer::declare(specs, c.prefix + ".layers." + std::to_string(i), c.layer, c.names);
+  add_norm(specs, c.prefix + ".norm", hidden, false);
+  specs.push_back({c.lm_head + ".weight", Shape{c.vocab_size, hidden}, c.tie_word_embeddings});
+}
+
 void TextModel::embed(Workspace& ws, std::span<const int64_t> ids, Tensor& out) const {
   for (const int64_t id : ids)
     if (id < 0 || id >= config_.vocab_size)

@@ -24,6 +24,21 @@ VitBlock VitBlock::load(const WeightLoader& w, const std::string& prefix, const 
   return block;
 }
 
+void VitBlock::declare(std::vector<TensorSpec>& specs, const std::string& prefix, const VitBlockConfig& c,
+                       const VitBlockNames& n) {
+  const std::string p = prefix + ".";
+  add_norm(specs, p + n.norm1, c.dim, true);
+  add_norm(specs, p + n.norm2, c.dim, true);
+  if (c.fused_qkv) {
+    add_linear(specs, p + n.qkv, c.dim, 3 * c.dim, true);
+  } else {
+    for (const auto* name : {&n.q, &n.k, &n.v}) add_linear(specs, p + *name, c.dim, c.dim, true);
+  }
+  add_linear(specs, p + n.out, c.dim, c.dim, true);
+  add_linear(specs, p + n.fc1, c.dim, c.mlp_hidden, true);
+  add_linear(specs, p + n.fc2, c.mlp_hidden, c.dim, true);
+}
+
 void VitBlock::forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor& cos,
                        const Tensor& sin) const {
   Backend& be = ws.backend();

@@ -32,4 +32,18 @@ size_t Workspace::bytes_reserved() const {
   return total;
 }
 
+WorkspacePool::Lease WorkspacePool::acquire() {
+  std::lock_guard lock(mutex_);
+  if (free_.empty()) return Lease(*this, std::make_unique<Workspace>(*backend_));
+  auto ws = std::move(free_.back());
+  free_.pop_back();
+  return Lease(*this, std::move(ws));
+}
+
+WorkspacePool::Lease::~Lease() {
+  if (!ws_) return;  // moved from
+  std::lock_guard lock(pool_->mutex_);
+  pool_->free_.push_back(std::move(ws_));
+}
+
 }  // namespace vlm

@@ -74,4 +74,40 @@ Config Config::from(const ConfigView& view) {
   return c;
 }
 
+VitBlockConfig VisionConfig::block() const {
+  VitBlockConfig block;
+  block.dim = embed_dim;
+  block.heads = num_heads;
+  block.mlp_hidden = mlp_hidden();
+  block.activation = activation_from_name(hidden_act);
+  block.norm_eps = 1e-6f;
+  block.fused_qkv = true;
+  return block;
+}
+
+VitBlockNames VisionConfig::block_names() {
+  VitBlockNames names;
+  names.norm1 = "norm1";
+  names.norm2 = "norm2";
+  names.qkv = "attn.qkv";
+  names.out = "attn.proj";
+  return names;
+}
+
+TextModelConfig Config::text_model() const {
+  TextModelConfig t;
+  t.vocab_size = vocab_size;
+  t.layers = num_hidden_layers;
+  t.tie_word_embeddings = tie_word_embeddings;
+  t.layer.hidden = hidden_size;
+  t.layer.heads = num_attention_heads;
+  t.layer.kv_heads = num_key_value_heads;
+  t.layer.head_dim = head_dim();
+  t.layer.intermediate = intermediate_size;
+  t.layer.qkv_bias = true;
+  t.layer.activation = activation_from_name(hidden_act);
+  t.layer.norm_eps = float(rms_norm_eps);
+  return t;
+}
+
 }  // namespace vlm::qwen2_vl

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "vlm/io/config.hpp"
+#include "vlm/nn/text_model.hpp"
 
 namespace vlm::qwen2_vl {
 
@@ -21,6 +22,9 @@ struct VisionConfig {
   int64_t temporal_patch_size = 2;
   int64_t mlp_hidden() const { return int64_t(double(embed_dim) * mlp_ratio); }
   int64_t merged_dim() const { return embed_dim * spatial_merge_size * spatial_merge_size; }
+  // The shared ViT block with Qwen2-VL's names (norm1/norm2, fused attn.qkv, attn.proj, mlp.fc1/fc2).
+  VitBlockConfig block() const;
+  static VitBlockNames block_names();
 };
 
 struct Config {
@@ -46,6 +50,8 @@ struct Config {
   VisionConfig vision;
 
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
+  // The shared TextModel as Qwen2 configures it (q/k/v biases, no o_proj bias).
+  TextModelConfig text_model() const;
   static Config from(const ConfigView& view);  // validates: Error names the key
 };
 

@@ -18,19 +18,7 @@ int64_t total_merged_tokens(const std::vector<Grid>& grids, int64_t merge) {
 
 TextDecoder::TextDecoder(const Config& c, const WeightLoader& weights, Backend& backend)
     : config_(c), backend_(&backend) {
-  TextModelConfig t;
-  t.vocab_size = c.vocab_size;
-  t.layers = c.num_hidden_layers;
-  t.tie_word_embeddings = c.tie_word_embeddings;
-  t.layer.hidden = c.hidden_size;
-  t.layer.heads = c.num_attention_heads;
-  t.layer.kv_heads = c.num_key_value_heads;
-  t.layer.head_dim = c.head_dim();
-  t.layer.intermediate = c.intermediate_size;
-  t.layer.qkv_bias = true;
-  t.layer.activation = activation_from_name(c.hidden_act);
-  t.layer.norm_eps = float(c.rms_norm_eps);
-  model_ = TextModel::load(weights, t);
+  model_ = TextModel::load(weights, c.text_model());
   inv_freq_ = rope_inverse_frequencies(c.head_dim(), c.rope_theta);
 }
 

@@ -42,33 +42,22 @@ Tensor gather_pixels(Backend& backend, const ModelInputs& inputs, int64_t row_wi
 }  // namespace
 
 VisionTower::VisionTower(const Config& config, const WeightLoader& weights, Backend& backend)
-    : config_(config), backend_(&backend) {
+    : config_(config), backend_(&backend), workspaces_(backend) {
   const auto& v = config.vision;
   const int64_t row = v.in_channels * v.temporal_patch_size * v.patch_size * v.patch_size;
   // The Conv3d kernel equals its stride, so the convolution is a matmul with the flattened kernel.
   patch_embed_ = weights.load("visual.patch_embed.proj.weight",
                               Shape{v.embed_dim, v.in_channels, v.temporal_patch_size, v.patch_size, v.patch_size})
                      .reshape(Shape{v.embed_dim, row});
-  VitBlockConfig block;
-  block.dim = v.embed_dim;
-  block.heads = v.num_heads;
-  block.mlp_hidden = v.mlp_hidden();
-  block.activation = activation_from_name(v.hidden_act);
-  block.norm_eps = 1e-6f;
-  block.fused_qkv = true;
-  VitBlockNames names;
-  names.norm1 = "norm1";
-  names.norm2 = "norm2";
-  names.qkv = "attn.qkv";
-  names.out = "attn.proj";
   for (int64_t i = 0; i < v.depth; ++i)
-    blocks_.push_back(VitBlock::load(weights, "visual.blocks." + std::to_string(i), block, names));
+    blocks_.push_back(VitBlock::load(weights, "visual.blocks." + std::to_string(i), v.block(), v.block_names()));
   // VisionRotaryEmbedding(head_dim / 2), theta 10000: head_dim/4 frequencies per axis.
   inv_freq_ = rope_inverse_frequencies(v.embed_dim / v.num_heads / 2, 10000.0);
 }
 
 Tensor VisionTower::encode(const ModelInputs& inputs, Trace* trace) {
-  Workspace ws(*backend_);  // per call: the component stays shareable across threads
+  const auto lease = workspaces_.acquire();  // this call's scratch: the component stays shareable across threads
+  Workspace& ws = *lease;
   const auto& v = config_.vision;
   const VisionGrids grids = vision_grids(inputs);
   const int64_t row = v.in_channels * v.temporal_patch_size * v.patch_size * v.patch_size;
@@ -106,7 +95,7 @@ Tensor VisionTower::encode(const ModelInputs& inputs, Trace* trace) {
 }
 
 PatchMerger::PatchMerger(const Config& config, const WeightLoader& weights, Backend& backend)
-    : config_(config), backend_(&backend) {
+    : config_(config), backend_(&backend), workspaces_(backend) {
   const auto& v = config.vision;
   ln_q_ = Norm::layer(weights, "visual.merger.ln_q", v.embed_dim, 1e-6f);
   fc1_ = Linear::load(weights, "visual.merger.mlp.0", v.merged_dim(), v.merged_dim(), true);
@@ -114,7 +103,8 @@ PatchMerger::PatchMerger(const Config& config, const WeightLoader& weights, Back
 }
 
 Tensor PatchMerger::project(const Tensor& states, const ModelInputs&, Trace* trace) {
-  Workspace ws(*backend_);  // per call: the component stays shareable across threads
+  const auto lease = workspaces_.acquire();  // this call's scratch: the component stays shareable across threads
+  Workspace& ws = *lease;
   const auto& v = config_.vision;
   const int64_t window = v.spatial_merge_size * v.spatial_merge_size;
   if (states.dim(0) % window) fail("patch merger: {} patches is not a multiple of {}", states.dim(0), window);

@@ -26,6 +26,7 @@ class VisionTower final : public VisionEncoder {
  private:
   Config config_;
   Backend* backend_;
+  WorkspacePool workspaces_;  // scratch for concurrent calls, reused between them
   Tensor patch_embed_;  // [embed, C*T*P*P]
   std::vector<VitBlock> blocks_;
   std::vector<float> inv_freq_;
@@ -41,6 +42,7 @@ class PatchMerger final : public Connector {
  private:
   Config config_;
   Backend* backend_;
+  WorkspacePool workspaces_;  // scratch for concurrent calls, reused between them
   Norm ln_q_;
   Linear fc1_, fc2_;
 };

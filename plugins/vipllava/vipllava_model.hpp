@@ -1,8 +1,7 @@
 #pragma once
 #include <memory>
 
-#include "vipllava_decoder.hpp"
-#include "vipllava_processor.hpp"
+#include "vlm/model/image_token_processor.hpp"
 #include "vipllava_vision.hpp"
 
 namespace vlm::vipllava {
@@ -17,10 +16,10 @@ class Model final : public vlm::Model {
   Decoder* decoder() override { return decoder_.get(); }
 
  private:
-  std::unique_ptr<Processor> processor_;
+  std::unique_ptr<ImageTokenProcessor> processor_;
   std::unique_ptr<VisionTower> vision_;
   std::unique_ptr<Projector> projector_;
-  std::unique_ptr<TextDecoder> decoder_;
+  std::unique_ptr<PlaceholderDecoder> decoder_;
 };
 
 }  // namespace vlm::vipllava

@@ -4,30 +4,23 @@
 #include <vector>
 
 #include "vipllava_config.hpp"
-#include "vlm/nn/transformer.hpp"
+#include "vlm/nn/clip_vision.hpp"
 #include "vlm/sdk.hpp"
 
 namespace vlm::vipllava {
 
-// pixel_values [B, 3, S, S] -> [B, patches, layers * width]: CLIP embeddings (patch Conv2d as patchify +
-// matmul, class token, learned positions), pre_layrnorm, encoder layers; for each of
-// vision_feature_layers the hidden state (CLS dropped), concatenated along the width.
-// Traces vision_hidden_states [layers + 1, B, 1 + patches, width] and vision_features_concat.
+// pixel_values [B, 3, S, S] -> [B, patches, layers * width]: the shared CLIP tower's hidden states at
+// vision_feature_layers (CLS dropped), concatenated along the width. Traces vision_hidden_states and
+// vision_features_concat.
 class VisionTower final : public VisionEncoder {
  public:
   VisionTower(const Config& config, const WeightLoader& weights, Backend& backend);
   Tensor encode(const ModelInputs& inputs, Trace* trace) override;
 
  private:
-  Tensor embed(Workspace& ws, const Tensor& pixels);  // -> [B, 1 + patches, width], before pre_layrnorm
-
-  Config config_;
   Backend* backend_;
-  Tensor patch_embedding_;     // [width, C*P*P]
-  Tensor class_embedding_;     // [1, width] f32
-  Tensor position_embedding_;  // [1 + patches, width] f32
-  Norm pre_layernorm_;
-  std::vector<VitBlock> layers_;
+  ClipVisionTower tower_;
+  std::vector<int64_t> layers_;
 };
 
 // LayerNorm over the concatenated features, Linear, projector_hidden_act, Linear: [B, patches, in] ->
@@ -40,6 +33,7 @@ class Projector final : public Connector {
  private:
   Config config_;
   Backend* backend_;
+  WorkspacePool workspaces_;  // scratch for concurrent calls, reused between them
   Norm norm_;
   Linear linear_1_, linear_2_;
   Activation activation_;

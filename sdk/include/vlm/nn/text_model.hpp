@@ -24,6 +24,8 @@ struct TextModelConfig {
 class TextModel {
  public:
   static TextModel load(const WeightLoader& weights, const TextModelConfig& config);
+  // The tensors load() reads (lm_head optional when tied: HF does not save it).
+  static void declare(std::vector<TensorSpec>& specs, const TextModelConfig& config);
   const TextModelConfig& config() const { return config_; }
 
   // ids (host, i64, N) -> out [N, hidden] f32 on the backend. Errors name any id outside the vocabulary.

@@ -9,6 +9,7 @@
 
 #include "vlm/nn/kv_cache.hpp"
 #include "vlm/nn/layers.hpp"
+#include "vlm/model/tensor_spec.hpp"
 #include "vlm/nn/workspace.hpp"
 
 namespace vlm {
@@ -41,6 +42,9 @@ class DecoderLayer {
  public:
   static DecoderLayer load(const WeightLoader& weights, const std::string& prefix, const DecoderLayerConfig& config,
                            const DecoderLayerNames& names = {});
+  // The tensors load() reads, for checkpoint validation and `vlm synth` (kept beside load: one place).
+  static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const DecoderLayerConfig& config,
+                      const DecoderLayerNames& names = {});
   // hidden [N, hidden] (the rows of every sequence in `sequences`) is updated in place; cos/sin [N, head_dim]
   // are each row's rotary table. Projections and the MLP run over all N rows at once; attention runs per
   // sequence over its slot of `cache`, where the layer's keys and values are stored at the slot's current
@@ -73,6 +77,8 @@ class VitBlock {
  public:
   static VitBlock load(const WeightLoader& weights, const std::string& prefix, const VitBlockConfig& config,
                        const VitBlockNames& names = {});
+  static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const VitBlockConfig& config,
+                      const VitBlockNames& names = {});
   // x [N, dim] updated in place; tokens attend only within their segment (`segments` are lengths summing
   // to N; empty = one segment). cos/sin [N, head_dim] or undefined (no rotary).
   void forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor& cos, const Tensor& sin) const;

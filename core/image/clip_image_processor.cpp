@@ -1,4 +1,4 @@
-#include "vipllava_image_processor.hpp"
+#include "vlm/image/clip_image_processor.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -6,7 +6,7 @@
 #include "vlm/image/geometry.hpp"
 #include "vlm/util/error.hpp"
 
-namespace vlm::vipllava {
+namespace vlm {
 
 namespace {
 
@@ -30,8 +30,8 @@ std::array<float, 3> per_channel(const ConfigView& view, std::string_view key, s
 
 }  // namespace
 
-ImageProcessorConfig ImageProcessorConfig::from(const ConfigView& view) {
-  ImageProcessorConfig c;
+ClipImageProcessorConfig ClipImageProcessorConfig::from(const ConfigView& view) {
+  ClipImageProcessorConfig c;
   c.do_resize = view.get_or("do_resize", c.do_resize);
   if (view.has("size") && view.json()["size"].is_number_integer()) {
     c.shortest_edge = positive(view, "size", 0);  // legacy int: a shortest edge (default_to_square=False)
@@ -70,7 +70,7 @@ ImageSize shortest_edge_size(int64_t height, int64_t width, int64_t shortest_edg
   return height <= width ? ImageSize{shortest_edge, new_long} : ImageSize{new_long, shortest_edge};
 }
 
-Image ImageProcessor::transform(const Image& image) const {
+Image ClipImageProcessor::transform(const Image& image) const {
   Image out = image;
   if (config_.do_resize) {
     const ImageSize target = config_.shortest_edge
@@ -84,15 +84,15 @@ Image ImageProcessor::transform(const Image& image) const {
   return out;
 }
 
-ImageSize ImageProcessor::output_size(const Image& image) const {
+ImageSize ClipImageProcessor::output_size(const Image& image) const {
   if (config_.do_center_crop) return {config_.crop_height, config_.crop_width};
   if (!config_.do_resize) return {image.height, image.width};
   if (config_.shortest_edge) return shortest_edge_size(image.height, image.width, *config_.shortest_edge);
   return {config_.resize_height, config_.resize_width};
 }
 
-TensorMap ImageProcessor::preprocess(std::span<const Image> images, std::span<const Video> videos) const {
-  if (!videos.empty()) fail("VipLlava takes images only, but {} video(s) were given", videos.size());
+TensorMap ClipImageProcessor::preprocess(std::span<const Image> images, std::span<const Video> videos) const {
+  if (!videos.empty()) fail("CLIP image processing takes images only, but {} video(s) were given", videos.size());
   TensorMap out;
   if (images.empty()) return out;
   std::vector<Image> transformed;
@@ -111,4 +111,4 @@ TensorMap ImageProcessor::preprocess(std::span<const Image> images, std::span<co
   return out;
 }
 
-}  // namespace vlm::vipllava
+}  // namespace vlm

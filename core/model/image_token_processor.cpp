@@ -1,9 +1,9 @@
-#include "vipllava_processor.hpp"
+#include "vlm/model/image_token_processor.hpp"
 
-namespace vlm::vipllava {
+namespace vlm {
 
-ProcessorConfig ProcessorConfig::load(const std::filesystem::path& dir) {
-  ProcessorConfig c;
+ImageTokenProcessorConfig ImageTokenProcessorConfig::load(const std::filesystem::path& dir) {
+  ImageTokenProcessorConfig c;
   const auto path = dir / "processor_config.json";
   if (!std::filesystem::exists(path)) return c;
   const ConfigView view = ConfigView::load(path);
@@ -16,30 +16,31 @@ ProcessorConfig ProcessorConfig::load(const std::filesystem::path& dir) {
   return c;
 }
 
-Processor::Processor(const Config& config, const Checkpoint& checkpoint)
-    : config_(config),
-      processor_config_(ProcessorConfig::load(checkpoint.dir())),
+ImageTokenProcessor::ImageTokenProcessor(const Checkpoint& checkpoint, int64_t tokens_per_image, std::string family)
+    : config_(ImageTokenProcessorConfig::load(checkpoint.dir())),
+      tokens_per_image_(tokens_per_image),
+      family_(std::move(family)),
       tokenizer_(Tokenizer::load(checkpoint.dir())),
       renderer_(checkpoint.dir()),
-      images_(ImageProcessorConfig::from(checkpoint.preprocessor_config())) {}
+      images_(ClipImageProcessorConfig::from(checkpoint.preprocessor_config())) {}
 
-int64_t Processor::image_tokens(int64_t height, int64_t width) const {
-  const auto& pc = processor_config_;
+int64_t ImageTokenProcessor::image_tokens(int64_t height, int64_t width) const {
+  const auto& pc = config_;
   // Without patch_size and strategy 4.47 leaves one <image> per image and the model expands it to the
   // tower's patch count (the legacy path); expanding here to that count gives the same sequence.
-  if (!pc.patch_size || !pc.vision_feature_select_strategy) return config_.vision.num_patches();
+  if (!pc.patch_size || !pc.vision_feature_select_strategy) return tokens_per_image_;
   int64_t count = (height / *pc.patch_size) * (width / *pc.patch_size) + pc.num_additional_image_tokens;
   if (*pc.vision_feature_select_strategy == "default") count -= 1;  // the CLS token is not a feature
   return count;
 }
 
-ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
+ModelInputs ImageTokenProcessor::prepare(std::span<const Prompt> batch) const {
   std::vector<Image> images;
   std::vector<std::string> texts;
-  const std::string_view mark = processor_config_.image_token;
+  const std::string_view mark = config_.image_token;
   for (size_t i = 0; i < batch.size(); ++i) {
     const Prompt& prompt = batch[i];
-    if (!prompt.videos.empty()) fail("VipLlava takes images only, but a prompt has {} video(s)", prompt.videos.size());
+    if (!prompt.videos.empty()) fail("{} takes images only, but a prompt has {} video(s)", family_, prompt.videos.size());
     images.insert(images.end(), prompt.images.begin(), prompt.images.end());
     texts.push_back(renderer_.render(prompt));
     check_placeholders(texts.back(), mark, prompt.images.size(), "image", i, batch.size());
@@ -64,8 +65,8 @@ ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
   return inputs;
 }
 
-std::string Processor::decode(std::span<const int64_t> ids, bool skip_special_tokens) const {
+std::string ImageTokenProcessor::decode(std::span<const int64_t> ids, bool skip_special_tokens) const {
   return tokenizer_->decode(ids, skip_special_tokens);
 }
 
-}  // namespace vlm::vipllava
+}  // namespace vlm

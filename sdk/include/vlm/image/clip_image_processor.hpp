@@ -1,5 +1,5 @@
 #pragma once
-// CLIPImageProcessor (transformers v4.47.1, the processor VipLlava checkpoints use): RGB, resize so the
+// CLIPImageProcessor (transformers v4.47.1; LLaVA-style checkpoints use it): RGB, resize so the
 // shortest edge is size["shortest_edge"] (Pillow-exact, aspect kept) or to exactly size height x width,
 // center crop to crop_size, rescale, normalise. Output: pixel_values [images, 3, H, W] f32.
 #include <optional>
@@ -8,9 +8,9 @@
 #include "vlm/image/resize.hpp"
 #include "vlm/model/components.hpp"
 
-namespace vlm::vipllava {
+namespace vlm {
 
-struct ImageProcessorConfig {
+struct ClipImageProcessorConfig {
   bool do_resize = true;
   // size {"shortest_edge": n} (aspect kept) or {"height", "width"} (exact); CLIP's default is 224.
   std::optional<int64_t> shortest_edge = 224;
@@ -23,7 +23,7 @@ struct ImageProcessorConfig {
                                    {0.26862954f, 0.26130258f, 0.27577711f}};  // OPENAI_CLIP_STD
 
   // From preprocessor_config.json; absent keys keep CLIPImageProcessor's defaults.
-  static ImageProcessorConfig from(const ConfigView& preprocessor_config);
+  static ClipImageProcessorConfig from(const ConfigView& preprocessor_config);
 };
 
 // get_resize_output_image_size(default_to_square=False): the short side becomes `shortest_edge`, the long
@@ -33,17 +33,17 @@ struct ImageSize {
 };
 ImageSize shortest_edge_size(int64_t height, int64_t width, int64_t shortest_edge);
 
-class ImageProcessor final : public vlm::ImageProcessor {
+class ClipImageProcessor final : public ImageProcessor {
  public:
-  explicit ImageProcessor(ImageProcessorConfig config) : config_(std::move(config)) {}
+  explicit ClipImageProcessor(ClipImageProcessorConfig config) : config_(std::move(config)) {}
   TensorMap preprocess(std::span<const Image> images, std::span<const Video> videos) const override;
   // The size of every processed image (what the processor expands <image> from).
   ImageSize output_size(const Image& image) const;
-  const ImageProcessorConfig& config() const { return config_; }
+  const ClipImageProcessorConfig& config() const { return config_; }
 
  private:
   Image transform(const Image& image) const;  // resize + crop, still 8-bit
-  ImageProcessorConfig config_;
+  ClipImageProcessorConfig config_;
 };
 
-}  // namespace vlm::vipllava
+}  // namespace vlm

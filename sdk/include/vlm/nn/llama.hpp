@@ -1,0 +1,59 @@
+#pragma once
+// The Llama text side that LLaVA-style families share: LlamaConfig with transformers' defaults, and a
+// decoder whose image features replace the embeddings of one placeholder token. Positions count real
+// tokens only (HF generate: position_ids = cumsum(attention_mask) - 1), so a left-padded row is
+// positioned as if it had no padding.
+#include <string>
+#include <vector>
+
+#include "vlm/io/config.hpp"
+#include "vlm/nn/text_session.hpp"
+
+namespace vlm {
+
+// LlamaConfig (transformers v4.47) defaults (Llama-2-7B shape) for absent keys.
+struct LlamaConfig {
+  int64_t vocab_size = 32000;
+  int64_t hidden_size = 4096;
+  int64_t intermediate_size = 11008;
+  int64_t num_hidden_layers = 32;
+  int64_t num_attention_heads = 32;
+  int64_t num_key_value_heads = 32;  // None -> num_attention_heads
+  int64_t head_dim = 128;            // None -> hidden_size / num_attention_heads
+  std::string hidden_act = "silu";
+  int64_t max_position_embeddings = 2048;
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;
+  bool attention_bias = false;
+  bool mlp_bias = false;
+  bool tie_word_embeddings = false;
+
+  // From a text_config object (model_type llama or absent); validates, and refuses scaled RoPE variants
+  // rather than silently computing other positions. Errors name the key.
+  static LlamaConfig from(const ConfigView& text_config);
+  // The shared TextModel with Llama's tensor names under `prefix` (e.g. "language_model.model").
+  TextModelConfig text_model(const std::string& prefix, const std::string& lm_head) const;
+};
+
+class PlaceholderDecoder final : public Decoder {
+ public:
+  // `placeholder` is the token id whose embeddings the connector's features replace, in order.
+  PlaceholderDecoder(const LlamaConfig& config, const TextModelConfig& model, int64_t placeholder,
+                     const WeightLoader& weights, Backend& backend);
+
+  Conditioning conditioning() const override { return Conditioning::MergedEmbeddings; }
+  int64_t vocab_size() const override { return config_.vocab_size; }
+  int64_t max_context() const override { return config_.max_position_embeddings; }
+  std::unique_ptr<DecoderSession> open_session(const SessionOptions& options) const override;
+
+ private:
+  std::vector<PromptRows> prompt_rows(const ModelInputs& inputs, const Tensor* vision, Workspace& ws, Trace* trace) const;
+
+  LlamaConfig config_;
+  int64_t placeholder_;
+  Backend* backend_;
+  TextModel model_;
+  std::vector<float> inv_freq_;
+};
+
+}  // namespace vlm
