@@ -72,19 +72,9 @@ TextModelConfig LlamaConfig::text_model(const std::string& prefix, const std::st
 
 PlaceholderDecoder::PlaceholderDecoder(const LlamaConfig& config, const TextModelConfig& model, int64_t placeholder,
                                        const WeightLoader& weights, Backend& backend)
-    : config_(config),
-      placeholder_(placeholder),
-      backend_(&backend),
-      model_(TextModel::load(weights, model)),
-      inv_freq_(rope_inverse_frequencies(config.head_dim, config.rope_theta)) {}
-
-std::unique_ptr<DecoderSession> PlaceholderDecoder::open_session(const SessionOptions& options) const {
-  return std::make_unique<TextModelSession>(
-      model_, *backend_, options, max_context(), inv_freq_,
-      [this](const ModelInputs& inputs, const Tensor* vision, Workspace& ws, Trace* trace) {
-        return prompt_rows(inputs, vision, ws, trace);
-      });
-}
+    : TextModelDecoder(backend, TextModel::load(weights, model), rope_inverse_frequencies(config.head_dim, config.rope_theta)),
+      config_(config),
+      placeholder_(placeholder) {}
 
 std::vector<PromptRows> PlaceholderDecoder::prompt_rows(const ModelInputs& inputs, const Tensor* vision, Workspace& ws,
                                                         Trace* trace) const {

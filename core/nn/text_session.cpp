@@ -201,4 +201,12 @@ StepOutput TextModelSession::forward(std::span<const StepInput> inputs) {
   return out;
 }
 
+std::unique_ptr<DecoderSession> TextModelDecoder::open_session(const SessionOptions& options) const {
+  return std::make_unique<TextModelSession>(
+      model_, *backend_, options, max_context(), inv_freq_,
+      [this](const ModelInputs& inputs, const Tensor* vision, Workspace& ws, Trace* trace) {
+        return prompt_rows(inputs, vision, ws, trace);
+      });
+}
+
 }  // namespace vlm

@@ -17,18 +17,8 @@ int64_t total_merged_tokens(const std::vector<Grid>& grids, int64_t merge) {
 }  // namespace
 
 TextDecoder::TextDecoder(const Config& c, const WeightLoader& weights, Backend& backend)
-    : config_(c), backend_(&backend) {
-  model_ = TextModel::load(weights, c.text_model());
-  inv_freq_ = rope_inverse_frequencies(c.head_dim(), c.rope_theta);
-}
-
-std::unique_ptr<DecoderSession> TextDecoder::open_session(const SessionOptions& options) const {
-  return std::make_unique<TextModelSession>(
-      model_, *backend_, options, max_context(), inv_freq_,
-      [this](const ModelInputs& inputs, const Tensor* vision, Workspace& ws, Trace* trace) {
-        return prompt_rows(inputs, vision, ws, trace);
-      });
-}
+    : TextModelDecoder(backend, TextModel::load(weights, c.text_model()), rope_inverse_frequencies(c.head_dim(), c.rope_theta)),
+      config_(c) {}
 
 std::vector<PromptRows> TextDecoder::prompt_rows(const ModelInputs& inputs, const Tensor* vision, Workspace& ws,
                                                  Trace* trace) const {

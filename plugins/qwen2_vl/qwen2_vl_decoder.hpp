@@ -7,23 +7,18 @@
 
 namespace vlm::qwen2_vl {
 
-class TextDecoder final : public Decoder {
+class TextDecoder final : public TextModelDecoder {
  public:
   TextDecoder(const Config& config, const WeightLoader& weights, Backend& backend);
-
-  Conditioning conditioning() const override { return Conditioning::MergedEmbeddings; }
   int64_t vocab_size() const override { return config_.vocab_size; }
   int64_t max_context() const override { return config_.max_position_embeddings; }
-  std::unique_ptr<DecoderSession> open_session(const SessionOptions& options) const override;
 
  private:
   // A prepared batch -> each row's prompt embeddings (features merged) and M-RoPE tables.
-  std::vector<PromptRows> prompt_rows(const ModelInputs& inputs, const Tensor* vision, Workspace& ws, Trace* trace) const;
+  std::vector<PromptRows> prompt_rows(const ModelInputs& inputs, const Tensor* vision, Workspace& ws,
+                                      Trace* trace) const override;
 
   Config config_;
-  Backend* backend_;
-  TextModel model_;
-  std::vector<float> inv_freq_;
 };
 
 }  // namespace vlm::qwen2_vl

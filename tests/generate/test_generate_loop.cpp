@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/load_model.hpp"
 #include "support/shared_data.hpp"
 #include "vlm/generate/generate.hpp"
 #include "vlm/image/load.hpp"
@@ -16,13 +17,6 @@ using namespace vlm;
 namespace fs = std::filesystem;
 
 namespace {
-
-registry::LoadedModel load_fixture(const fs::path& dir) {
-  registry::LoadRequest request;
-  request.model = (dir / "checkpoint").string();
-  request.device = "cpu";
-  return registry::load_model(request);
-}
 
 Prompt raw_prompt(const std::string& user_text) {
   Prompt p;
@@ -105,7 +99,7 @@ bool is_prefix(const std::vector<int64_t>& prefix, const std::vector<int64_t>& o
 
 TEST_CASE("generation stops at eos and keeps the eos token", "[generate][loop]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   const std::vector<Prompt> prompts{raw_prompt("Describe the image.")};
   const auto reference = unstopped(*loaded.model, prompts, varied(loaded, 12)).result.generated_ids[0];
 
@@ -143,7 +137,7 @@ TEST_CASE("generation stops at eos and keeps the eos token", "[generate][loop]")
 
 TEST_CASE("max_new_tokens bounds the generation", "[generate][loop]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   const std::vector<Prompt> prompts{raw_prompt("Hello")};
   const auto reference = unstopped(*loaded.model, prompts, greedy(loaded, 9)).result;
 
@@ -165,7 +159,7 @@ TEST_CASE("max_new_tokens bounds the generation", "[generate][loop]") {
 
 TEST_CASE("a stop string ends generation and is cut from the text", "[generate][loop]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   const std::vector<Prompt> prompts{raw_prompt("Describe the image.")};
   GenerationConfig config = varied(loaded, 16);
   const Run reference = unstopped(*loaded.model, prompts, config);
@@ -202,7 +196,7 @@ TEST_CASE("a stop string ends generation and is cut from the text", "[generate][
 
 TEST_CASE("a batch row generates exactly what the prompt generates alone", "[generate][loop][batch]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   // Different lengths force left padding; one row has an image (M-RoPE deltas differ between the rows).
   const std::vector<Prompt> batch{image_prompt(dir, "What is this?"),
                                   raw_prompt("Describe the colors, the lines and the shapes in great detail.")};

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/load_model.hpp"
 #include "support/shared_data.hpp"
 #include "vlm/generate/generate.hpp"
 #include "vlm/generate/generator.hpp"
@@ -18,13 +19,6 @@ using namespace vlm;
 namespace fs = std::filesystem;
 
 namespace {
-
-registry::LoadedModel load_fixture(const fs::path& dir) {
-  registry::LoadRequest request;
-  request.model = (dir / "checkpoint").string();
-  request.device = "cpu";
-  return registry::load_model(request);
-}
 
 Prompt chat(const fs::path& dir, const std::string& text, const char* image) {
   Prompt p;
@@ -57,7 +51,7 @@ std::vector<int64_t> alone(Model& model, const Prompt& prompt, const GenerationC
 
 TEST_CASE("requests admitted at different steps each generate what they generate alone", "[generate][engine]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   Model& model = *loaded.model;
   const std::vector<Prompt> prompts{chat(dir, "What is in this picture?", "image_single.png"),
                                     chat(dir, "Describe the colors and the shapes you see, in detail.", nullptr),
@@ -100,7 +94,7 @@ TEST_CASE("requests admitted at different steps each generate what they generate
 
 TEST_CASE("a finished request leaves the batch and frees its slot", "[generate][engine]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   GeneratorOptions options;
   options.session.max_sequences = 2;
   options.session.max_length = 128;
@@ -121,7 +115,7 @@ TEST_CASE("a finished request leaves the batch and frees its slot", "[generate][
 
 TEST_CASE("two threads with their own generators on one model get correct results", "[generate][engine][threads]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   Model& model = *loaded.model;
   const Prompt a = chat(dir, "What is in this picture?", "image_single.png");
   const Prompt b = chat(dir, "Describe the colors.", "image_multi_a.png");
@@ -148,7 +142,7 @@ TEST_CASE("two threads with their own generators on one model get correct result
 
 TEST_CASE("score_continuation equals the log-softmax of the full forward's logits", "[generate][engine][score]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   Model& model = *loaded.model;
   const Prompt prompt = chat(dir, "What is in this picture? A small cat.", "image_single.png");
   const ModelInputs inputs = model.processor().prepare(std::span<const Prompt>(&prompt, 1));

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/load_model.hpp"
 #include "support/shared_data.hpp"
 #include "vlm/generate/generate.hpp"
 #include "vlm/image/load.hpp"
@@ -14,13 +15,6 @@ using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-
-registry::LoadedModel load_fixture(const fs::path& dir) {
-  registry::LoadRequest request;
-  request.model = (dir / "checkpoint").string();
-  request.device = "cpu";
-  return registry::load_model(request);
-}
 
 Image fixture_image(const fs::path& dir, int i = 0) {
   return load_image(dir / "inputs" / ("image_batch_" + std::to_string(i) + ".png"));
@@ -49,7 +43,7 @@ GenerationConfig short_greedy(const registry::LoadedModel& loaded) {
 
 TEST_CASE("qwen2_vl: image placeholders and images must match", "[generate][errors][qwen2_vl]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   Model& model = *loaded.model;
   const GenerationConfig config = short_greedy(loaded);
 
@@ -93,7 +87,7 @@ TEST_CASE("qwen2_vl: image placeholders and images must match", "[generate][erro
 
 TEST_CASE("qwen2_vl: prompt + max_new_tokens beyond the context is refused up front", "[generate][errors][qwen2_vl]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   const int64_t context = loaded.model->decoder()->max_context();
   REQUIRE(context == 4096);  // the fixture's max_position_embeddings
   GenerationConfig config = short_greedy(loaded);
@@ -110,7 +104,7 @@ TEST_CASE("qwen2_vl: prompt + max_new_tokens beyond the context is refused up fr
 
 TEST_CASE("qwen2_vl: an empty prompt is an error, not a crash", "[generate][errors][qwen2_vl]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   const GenerationConfig config = short_greedy(loaded);
   // A raw prompt of "" tokenizes to nothing (Qwen2 adds no special tokens): there is no last position to
   // predict from.
@@ -137,7 +131,7 @@ TEST_CASE("load_image reports unreadable files by name", "[generate][errors][ima
 
 TEST_CASE("qwen2_vl: decoding ids beyond the vocabulary does not crash", "[generate][errors][qwen2_vl]") {
   VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
-  auto loaded = load_fixture(dir);
+  auto loaded = test::load_fixture_model(dir);
   const Processor& processor = loaded.model->processor();
   // 370 is inside the model's 384 embedding rows but beyond the tokenizer's 366 ids; the others are
   // far outside anything.

@@ -35,25 +35,20 @@ struct LlamaConfig {
   TextModelConfig text_model(const std::string& prefix, const std::string& lm_head) const;
 };
 
-class PlaceholderDecoder final : public Decoder {
+class PlaceholderDecoder final : public TextModelDecoder {
  public:
   // `placeholder` is the token id whose embeddings the connector's features replace, in order.
   PlaceholderDecoder(const LlamaConfig& config, const TextModelConfig& model, int64_t placeholder,
                      const WeightLoader& weights, Backend& backend);
-
-  Conditioning conditioning() const override { return Conditioning::MergedEmbeddings; }
   int64_t vocab_size() const override { return config_.vocab_size; }
   int64_t max_context() const override { return config_.max_position_embeddings; }
-  std::unique_ptr<DecoderSession> open_session(const SessionOptions& options) const override;
 
  private:
-  std::vector<PromptRows> prompt_rows(const ModelInputs& inputs, const Tensor* vision, Workspace& ws, Trace* trace) const;
+  std::vector<PromptRows> prompt_rows(const ModelInputs& inputs, const Tensor* vision, Workspace& ws,
+                                      Trace* trace) const override;
 
   LlamaConfig config_;
   int64_t placeholder_;
-  Backend* backend_;
-  TextModel model_;
-  std::vector<float> inv_freq_;
 };
 
 }  // namespace vlm

@@ -67,4 +67,23 @@ class TextModelSession final : public DecoderSession {
   std::vector<int64_t> picked_;  // batch rows whose logits are returned
 };
 
+// A Decoder over one TextModel, whose sessions are TextModelSessions: a family derives from it and
+// implements prompt_rows (its PromptBuilder) and the Decoder facts it knows (vocabulary, context).
+class TextModelDecoder : public Decoder {
+ public:
+  Conditioning conditioning() const override { return Conditioning::MergedEmbeddings; }
+  std::unique_ptr<DecoderSession> open_session(const SessionOptions& options) const override;
+
+ protected:
+  // `inv_freq`: 1-D rotary frequencies of generated positions.
+  TextModelDecoder(Backend& backend, TextModel model, std::vector<float> inv_freq)
+      : backend_(&backend), model_(std::move(model)), inv_freq_(std::move(inv_freq)) {}
+  virtual std::vector<PromptRows> prompt_rows(const ModelInputs& inputs, const Tensor* vision, Workspace& ws,
+                                              Trace* trace) const = 0;
+
+  Backend* backend_;
+  TextModel model_;
+  std::vector<float> inv_freq_;
+};
+
 }  // namespace vlm
