@@ -64,6 +64,7 @@ void DecoderLayer::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, con
     params.causal = true;
     params.q_offset = cache.length(seq.slot);
     params.kv_len = params.q_offset + seq.count;
+    params.window = c.sliding_window;
     const Tensor q_seq = q_rows.rows(seq.first, seq.count).reshape(Shape{1, seq.count, c.heads, c.head_dim});
     Tensor out = attn.rows(seq.first, seq.count).reshape(Shape{1, seq.count, c.heads, c.head_dim});
     be.attention(q_seq, cache.keys(layer, seq.slot), cache.values(layer, seq.slot), out, params);

@@ -49,6 +49,7 @@ std::vector<double> reference_attention(const AttentionCase& c, const Inputs& in
         std::vector<int64_t> keys;
         for (int64_t j = 0; j < kv_len; ++j) {
           if (p.causal && j > p.q_offset + i) continue;
+          if (p.window > 0 && j <= p.q_offset + i - p.window) continue;
           if (p.key_mask && p.key_mask->item(b * c.capacity + j) == 0) continue;
           double s = 0.0;
           for (int64_t d = 0; d < c.head_dim; ++d)
@@ -120,6 +121,32 @@ TEST_CASE("attention: KV cache with kv_len < capacity, decode and chunked prefil
   cross.params.causal = false;
   cross.params.kv_len = 5;
   check_attention(cross, 5);
+}
+
+TEST_CASE("attention: sliding window in prefill across query blocks, chunked prefill and decode", "[cpu][attention]") {
+  AttentionCase prefill{.batch = 1, .q_len = 37, .q_heads = 4, .kv_heads = 2, .capacity = 40, .head_dim = 16,
+                        .v_dim = 16, .params = {}};
+  prefill.params.causal = true;
+  prefill.params.window = 5;
+  prefill.params.kv_len = 37;
+  check_attention(prefill, 30);
+
+  AttentionCase chunk = prefill;  // positions 20..22 of a longer sequence
+  chunk.q_len = 3;
+  chunk.params.q_offset = 20;
+  chunk.params.kv_len = 23;
+  check_attention(chunk, 31);
+
+  AttentionCase decode = prefill;
+  decode.q_len = 1;
+  decode.params.q_offset = 30;
+  decode.params.kv_len = 31;
+  decode.params.window = 4;
+  check_attention(decode, 32);
+
+  AttentionCase wide = decode;  // a window longer than the sequence changes nothing
+  wide.params.window = 1000;
+  check_attention(wide, 33);
 }
 
 TEST_CASE("attention: key padding mask, a fully masked batch row gives zeros", "[cpu][attention]") {

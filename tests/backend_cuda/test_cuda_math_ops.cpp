@@ -54,6 +54,7 @@ std::vector<float> reference_attention(const AttentionCase& c, const std::vector
         double max_score = -INFINITY;
         for (int64_t j = 0; j < kv_len; ++j) {
           if (c.params.causal && j > c.params.q_offset + i) continue;
+          if (c.params.window > 0 && j <= c.params.q_offset + i - c.params.window) continue;
           if (!c.key_mask.empty() && !c.key_mask[size_t(b * c.capacity + j)]) continue;
           double dot = 0;
           for (int64_t d = 0; d < c.head_dim; ++d)
@@ -179,6 +180,17 @@ TEST_CASE("cuda attention: many key tiles, causal prefill", "[cuda][ops]") {
   c.params.causal = true;
   c.params.q_offset = 255;  // queries see 256..260 keys: across the 128-key tiles
   c.params.kv_len = 260;
+  check_attention(c);
+}
+
+TEST_CASE("cuda attention: sliding window across key tiles", "[cuda][ops]") {
+  AttentionCase c{.batch = 1, .q_len = 6, .q_heads = 2, .kv_heads = 1, .head_dim = 16, .v_head_dim = 16,
+                  .capacity = 300, .params = {}, .key_mask = {}, .additive_mask = {}, .mask_shape = {}};
+  c.params.scale = 0.25f;
+  c.params.causal = true;
+  c.params.q_offset = 250;  // windows of 140 keys start inside the first tile and end in the third
+  c.params.kv_len = 256;
+  c.params.window = 140;
   check_attention(c);
 }
 

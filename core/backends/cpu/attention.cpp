@@ -1,6 +1,6 @@
 // Scaled dot-product attention in f32 over the [B, S, H, D] layout, with grouped-query heads, causal
-// masking relative to q_offset, KV caches longer than their valid length, key padding masks and
-// broadcast additive masks.
+// masking relative to q_offset, sliding windows, KV caches longer than their valid length, key padding
+// masks and broadcast additive masks.
 //
 // Each OpenMP task takes a block of query rows of one head: S = Q K^T on oneDNN (strided views straight
 // into the [B, S, H, D] tensors, no copies), a max-subtracted softmax with the masks applied in place,
@@ -54,6 +54,8 @@ Geometry validate(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
         g.capacity);
   g.kv_len = p.kv_len < 0 ? g.capacity : p.kv_len;
   check(p.q_offset >= 0, kOp, "q_offset {} is negative", p.q_offset);
+  check(p.window >= 0 && (p.window == 0 || p.causal), kOp, "window {} must be >= 0, and only with causal attention",
+        p.window);
   if (p.key_mask) {
     check_tensor(kOp, "key_mask", *p.key_mask, {DType::U8});
     check(p.key_mask->rank() == 2 && p.key_mask->dim(0) == g.batch && p.key_mask->dim(1) == g.capacity, kOp,
@@ -69,13 +71,14 @@ Geometry validate(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
   return g;
 }
 
-// One row of scores (already Q.K) becomes probabilities in place: scaled, masked, softmaxed. Only the
-// first `visible` keys count (causal limit); entries up to `keys` (the block's width) are zeroed so the
-// following P x V product ignores them. A row with nothing to attend to becomes all zeros.
-void scores_to_probabilities(float* row, int64_t visible, int64_t keys, float scale, const float* additive,
-                             const uint8_t* key_mask) {
+// One row of scores (already Q.K) becomes probabilities in place: scaled, masked, softmaxed. Only keys
+// [first, visible) count (sliding window start, causal limit); entries up to `keys` (the block's width)
+// are zeroed so the following P x V product ignores them. A row with nothing to attend to becomes zeros.
+void scores_to_probabilities(float* row, int64_t first, int64_t visible, int64_t keys, float scale,
+                             const float* additive, const uint8_t* key_mask) {
 #pragma omp simd
   for (int64_t j = 0; j < visible; ++j) row[j] *= scale;
+  for (int64_t j = 0; j < std::min(first, visible); ++j) row[j] = kMinusInf;
   if (additive) {
 #pragma omp simd
     for (int64_t j = 0; j < visible; ++j) row[j] += additive[j];
@@ -149,6 +152,9 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
       auto visible_keys = [&](int64_t query) {
         return params.causal ? std::clamp<int64_t>(params.q_offset + query + 1, 0, g.kv_len) : g.kv_len;
       };
+      auto first_key = [&](int64_t query) {
+        return params.window > 0 ? std::max<int64_t>(0, params.q_offset + query + 1 - params.window) : int64_t(0);
+      };
 
       const float* q_rows = q.data<float>() + ((b * g.q_len + first_query) * g.q_heads + first_head) * g.head_dim;
       float* out_rows = out.data<float>() + ((b * g.q_len + first_query) * g.q_heads + first_head) * g.v_dim;
@@ -169,8 +175,8 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
           const int64_t mb = additive->dim(0) == 1 ? 0 : b, mh = additive->dim(1) == 1 ? 0 : head;
           additive_row = additive->data<float>() + ((mb * additive->dim(1) + mh) * g.q_len + query) * g.kv_len;
         }
-        scores_to_probabilities(scores.data() + r * score_stride, visible_keys(query), block_keys, params.scale,
-                                additive_row, key_mask ? key_mask + b * g.capacity : nullptr);
+        scores_to_probabilities(scores.data() + r * score_stride, first_key(query), visible_keys(query), block_keys,
+                                params.scale, additive_row, key_mask ? key_mask + b * g.capacity : nullptr);
       }
       gemm.multiply(values_layout, rows, g.v_dim, block_keys, scores.data(), values, out_rows);
     }

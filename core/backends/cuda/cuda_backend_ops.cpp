@@ -97,6 +97,7 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, T
       .scale = params.scale,
       .causal = params.causal,
       .q_offset = params.q_offset,
+      .window = params.window,
       .key_mask = params.key_mask ? params.key_mask->data<uint8_t>() : nullptr,
       .additive_mask = params.additive_mask ? params.additive_mask->data<float>() : nullptr,
       .mask_batch_stride = s.mask_batch_stride,

@@ -150,6 +150,8 @@ AttentionShape check_attention(const Tensor& q, const Tensor& k, const Tensor& v
   if (s.kv_len > s.kv_capacity)
     fail("attention: kv_len {} exceeds the {} rows of k {}", s.kv_len, s.kv_capacity, k.shape().str());
   if (params.q_offset < 0) fail("attention: negative q_offset {}", params.q_offset);
+  if (params.window < 0 || (params.window > 0 && !params.causal))
+    fail("attention: window {} must be >= 0, and only with causal attention", params.window);
   if (params.key_mask) {
     require_dtype(op, "key_mask", *params.key_mask, DType::U8);
     require_shape(op, "key_mask", *params.key_mask, Shape{s.batch, s.kv_capacity});

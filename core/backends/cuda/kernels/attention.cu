@@ -32,12 +32,14 @@ __global__ void attention_kernel(AttentionArgs a) {
   // Query i sits at absolute position q_offset + i and, when causal, sees keys up to that position.
   int64_t key_end = a.kv_len;
   if (a.causal && a.q_offset + i + 1 < key_end) key_end = a.q_offset + i + 1;
+  // A sliding window also drops keys at or before position - window.
+  const int64_t key_begin = a.window > 0 && a.q_offset + i + 1 > a.window ? a.q_offset + i + 1 - a.window : 0;
 
   float running_max = -INFINITY, running_sum = 0.0f;
-  for (int64_t tile = 0; tile < key_end; tile += blockDim.x) {
+  for (int64_t tile = key_begin / blockDim.x * blockDim.x; tile < key_end; tile += blockDim.x) {
     const int64_t j = tile + threadIdx.x;
     float score = -INFINITY;
-    if (j < key_end && (!key_mask || key_mask[j])) {
+    if (j >= key_begin && j < key_end && (!key_mask || key_mask[j])) {
       const float* key = keys + j * k_row_stride;
       float dot = 0.0f;
       for (int64_t d = 0; d < a.head_dim; ++d) dot += query[d] * key[d];

@@ -64,6 +64,7 @@ struct AttentionArgs {
   float scale;
   bool causal;
   int64_t q_offset;
+  int64_t window;  // > 0: keys (position - window, position] only
   const uint8_t* key_mask;  // [batch, kv_capacity] or null
   // Additive f32 mask or null; element (b, h, i, j) is at b*batch_stride + h*head_stride + i*kv_len + j
   // (a stride is 0 where the mask broadcasts).

@@ -23,6 +23,8 @@ struct AttentionParams {
   bool causal = false;      // query i (absolute position q_offset+i) sees keys 0..q_offset+i
   int64_t q_offset = 0;     // absolute position of the first query row (decode with a KV cache)
   int64_t kv_len = -1;      // keys/values actually valid along their sequence axis; -1 = all
+  // > 0 (causal only): query at absolute position p sees keys (p - window, p] only (Mistral's sliding window).
+  int64_t window = 0;
   // Optional [B, kv_capacity] u8 mask: 1 = key may be attended, 0 = padding. Rows of a query whose keys
   // are all masked produce zeros.
   const Tensor* key_mask = nullptr;

@@ -29,6 +29,7 @@ struct DecoderLayerConfig {
   bool mlp_bias = false;
   Activation activation = Activation::Silu;
   float norm_eps = 1e-6f;
+  int64_t sliding_window = 0;  // > 0: each position attends to the last `sliding_window` positions (Mistral)
 };
 
 // HF parameter names inside one layer; the defaults are Llama's (also Qwen2's and Mistral's).
