@@ -19,7 +19,16 @@ void add_model_options(po::options_description& options, bool with_model) {
        "weights as used for compute: auto (as stored: bf16 weights give bf16 matmuls with f32 accumulation), "
        "f32 (every float weight widened to f32, as Hugging Face loads by default: for parity checks; doubles "
        "the memory of a bf16 checkpoint) or bf16 (bf16 matmuls even for an f32 checkpoint: faster, half the "
-       "memory)");
+       "memory)")
+      ("kv-dtype", po::value<std::string>()->default_value("f32"),
+       "KV cache: f32, or bf16 (half the memory per token of context; keys and values rounded when stored)");
+}
+
+DType kv_dtype_option(const po::variables_map& vm) {
+  const std::string name = vm.count("kv-dtype") ? vm["kv-dtype"].as<std::string>() : "f32";
+  if (name == "f32" || name == "float32") return DType::F32;
+  if (name == "bf16" || name == "bfloat16") return DType::BF16;
+  throw po::error(fmt::format("--kv-dtype must be f32 or bf16, got '{}'", name));
 }
 
 std::optional<DType> dtype_option(const po::variables_map& vm) {
@@ -42,6 +51,7 @@ registry::LoadRequest load_request(const po::variables_map& vm) {
   request.device = vm["device"].as<std::string>();
   request.threads = vm["threads"].as<int>();
   request.options.weight_dtype = dtype_option(vm);
+  kv_dtype_option(vm);  // refused as a usage error before anything loads
   return request;
 }
 

@@ -48,6 +48,8 @@ registry::LoadRequest load_request(const po::variables_map& vm);
 // What image features depend on besides the pixels: the checkpoint, the weights' dtype and the processor
 // settings (ImageFeatureCache's model key).
 std::string image_cache_key(const registry::LoadedModel& loaded, const registry::LoadRequest& request);
+// --kv-dtype f32 | bf16 (added by add_model_options).
+DType kv_dtype_option(const po::variables_map& vm);
 // --dtype: nullopt for auto (the stored dtype), else F32 or BF16.
 std::optional<DType> dtype_option(const po::variables_map& vm);
 

@@ -80,21 +80,22 @@ void record_results(Trace& trace, const Tensor& input_ids, const Tensor& attenti
 }  // namespace
 
 GenerationResult generate(Model& model, std::span<const Prompt> prompts, const GenerationConfig& config,
-                          const TextCallback& on_text, Trace* trace, ImageFeatureCache* image_cache) {
+                          const TextCallback& on_text, Trace* trace, const GenerateOptions& options) {
   auto start = Clock::now();
   const ModelInputs inputs = model.processor().prepare(prompts);
   const double preprocess_ms = ms_since(start);
   start = Clock::now();
-  const Tensor features = vision_features(model, prompts, inputs, image_cache, trace);
+  const Tensor features = vision_features(model, prompts, inputs, options.image_cache, trace);
   const double vision_ms = ms_since(start);
-  GenerationResult result = generate_from_inputs(model, inputs, config, on_text, trace, &features);
+  GenerationResult result = generate_from_inputs(model, inputs, config, on_text, trace, &features, options);
   result.timings.preprocess_ms = preprocess_ms;
   result.timings.vision_ms += vision_ms;
   return result;
 }
 
 GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, const GenerationConfig& config,
-                                      const TextCallback& on_text, Trace* trace, const Tensor* features) {
+                                      const TextCallback& on_text, Trace* trace, const Tensor* features,
+                                      const GenerateOptions& run_options) {
   const Tensor& input_ids = inputs.at("input_ids");
   if (input_ids.rank() != 2) fail("processor output: input_ids must be [batch, length]");
   const int64_t batch = input_ids.dim(0), length = input_ids.dim(1);
@@ -103,6 +104,7 @@ GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, c
   GeneratorOptions options;
   options.session.max_sequences = std::max<int64_t>(1, batch);
   options.session.max_length = length + config.max_new_tokens;
+  options.session.kv_dtype = run_options.kv_dtype;
   Generator generator(model, options);
   const auto ids = generator.admit(inputs, config, trace, trace != nullptr, features);
   std::map<SequenceId, size_t> row_of;

@@ -6,13 +6,23 @@
 
 namespace vlm {
 
-KVCache::KVCache(Backend& backend, int64_t layers, int64_t slots, int64_t capacity, int64_t kv_heads, int64_t head_dim)
-    : capacity_(capacity), kv_heads_(kv_heads), head_dim_(head_dim), backend_(&backend), lengths_(size_t(slots), -1) {
+KVCache::KVCache(Backend& backend, int64_t layers, int64_t slots, int64_t capacity, int64_t kv_heads, int64_t head_dim,
+                 DType dtype)
+    : capacity_(capacity), kv_heads_(kv_heads), head_dim_(head_dim), dtype_(dtype), backend_(&backend),
+      lengths_(size_t(slots), -1) {
   if (slots < 1 || capacity < 1) fail("KV cache: {} slot(s) of {} positions: both must be at least 1", slots, capacity);
+  if (dtype != DType::F32 && dtype != DType::BF16)
+    fail("KV cache: dtype {} is not supported (f32 or bf16)", dtype_name(dtype));
   for (int64_t l = 0; l < layers; ++l) {
-    keys_.push_back(backend.zeros(Shape{slots, capacity, kv_heads, head_dim}, DType::F32));
-    values_.push_back(backend.zeros(Shape{slots, capacity, kv_heads, head_dim}, DType::F32));
+    keys_.push_back(backend.zeros(Shape{slots, capacity, kv_heads, head_dim}, dtype));
+    values_.push_back(backend.zeros(Shape{slots, capacity, kv_heads, head_dim}, dtype));
   }
+}
+
+size_t KVCache::bytes() const {
+  size_t total = 0;
+  for (size_t l = 0; l < keys_.size(); ++l) total += keys_[l].nbytes() + values_[l].nbytes();
+  return total;
 }
 
 int64_t KVCache::in_use() const {
@@ -62,8 +72,13 @@ void KVCache::write(int layer, int slot, const Tensor& k, const Tensor& v) {
   const int64_t row = kv_heads_ * head_dim_, at = lengths_[size_t(slot)];
   Tensor k_dst = keys_[size_t(layer)].rows(slot, 1).reshape(Shape{capacity_, row}).rows(at, steps);
   Tensor v_dst = values_[size_t(layer)].rows(slot, 1).reshape(Shape{capacity_, row}).rows(at, steps);
-  backend_->copy(k.reshape(Shape{steps, row}), k_dst);
-  backend_->copy(v.reshape(Shape{steps, row}), v_dst);
+  if (k.dtype() == dtype_) {
+    backend_->copy(k.reshape(Shape{steps, row}), k_dst);
+    backend_->copy(v.reshape(Shape{steps, row}), v_dst);
+  } else {  // f32 activations into a bf16 cache
+    backend_->convert(k.reshape(Shape{steps, row}), k_dst);
+    backend_->convert(v.reshape(Shape{steps, row}), v_dst);
+  }
 }
 
 void KVCache::advance(int slot, int64_t steps) {

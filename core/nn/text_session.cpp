@@ -67,7 +67,7 @@ TextModelSession::TextModelSession(const TextModel& model, Backend& backend, con
       build_prompts_(std::move(build_prompts)),
       ws_(backend),
       cache_(backend, model.config().layers, options.max_sequences, session_length(options, max_context),
-             model.config().layer.kv_heads, model.config().layer.head_dim) {}
+             model.config().layer.kv_heads, model.config().layer.head_dim, options.kv_dtype) {}
 
 TextModelSession::Sequence& TextModelSession::find(SequenceId sequence) {
   auto it = sequences_.find(sequence);

@@ -84,7 +84,7 @@ int bench_command(const std::vector<std::string>& args) {
   const int runs = vm["runs"].as<int>(), sequences = vm["sequences"].as<int>();
   const std::vector<Prompt> prompts(size_t(sequences), prompt);
   for (int run = 0; run <= runs; ++run) {
-    const auto result = generate(*loaded.model, prompts, config);
+    const auto result = generate(*loaded.model, prompts, config, {}, nullptr, {nullptr, kv_dtype_option(vm)});
     if (run == 0) continue;  // warm-up: primitive creation, page faults of the mapped weights
     prompt_tokens = int64_t(result.prompt_ids[0].size());
     preprocess.push_back(result.timings.preprocess_ms / sequences);
@@ -99,6 +99,7 @@ int bench_command(const std::vector<std::string>& args) {
     const Json out = {{"model", loaded.resolved.dir.string()},
                       {"device", loaded.backend->describe()},
                       {"dtype", vm["dtype"].as<std::string>()},
+                      {"kv_dtype", vm["kv-dtype"].as<std::string>()},
                       {"load_ms", loaded.load_seconds * 1000},
                       {"image_size", size},
                       {"prompt_tokens", prompt_tokens},

@@ -147,7 +147,7 @@ int run_command(const std::vector<std::string>& args) {
                                  std::fflush(stdout);
                                })
                                       : TextCallback(),
-                               dump.get(), image_cache.get());
+                               dump.get(), {image_cache.get(), kv_dtype_option(vm)});
   if (dump) spdlog::info("dumped {} tensors to {}", dump->tensors().size(), dump->write(vm["dump"].as<std::string>()).string());
 
   if (json) {

@@ -149,6 +149,24 @@ TEST_CASE("attention: sliding window in prefill across query blocks, chunked pre
   check_attention(wide, 33);
 }
 
+TEST_CASE("attention: a bf16 KV cache gives the attention of its rounded keys and values", "[cpu][attention]") {
+  for (const int64_t q_len : {int64_t(1), int64_t(9)}) {
+    AttentionCase c{.batch = 2, .q_len = q_len, .q_heads = 4, .kv_heads = 2, .capacity = 24, .head_dim = 16,
+                    .v_dim = 16, .params = {}};
+    c.params.scale = 0.25f;
+    c.params.causal = true;
+    c.params.q_offset = 20 - q_len;
+    c.params.kv_len = 20;
+    Inputs in = make_inputs(c, 40 + uint32_t(q_len));
+    const Tensor k16 = in.k.to(DType::BF16), v16 = in.v.to(DType::BF16);
+    in.k = k16.to(DType::F32);  // the reference sees exactly the stored values
+    in.v = v16.to(DType::F32);
+    Tensor out = cpu().empty({c.batch, c.q_len, c.q_heads, c.v_dim}, DType::F32);
+    cpu().attention(in.q, k16, v16, out, c.params);
+    require_close(out, reference_attention(c, in), kRel, kAbs);
+  }
+}
+
 TEST_CASE("attention: key padding mask, a fully masked batch row gives zeros", "[cpu][attention]") {
   AttentionCase c{.batch = 2, .q_len = 4, .q_heads = 2, .kv_heads = 1, .capacity = 6, .head_dim = 8, .v_dim = 8, .params = {}};
   Tensor mask = Tensor::zeros({2, 6}, DType::U8);

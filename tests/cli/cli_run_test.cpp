@@ -69,7 +69,7 @@ TEST_CASE("vlm bench --json prints one JSON object with the speed figures", "[cl
   VLM_REQUIRE_SHARED(fixture, "fixtures/qwen2_vl");
   const auto bench = run_vlm({"bench", "--model", (fixture / "checkpoint").string(), "--device", "cpu",
                               "--image-size", "56x56", "--prompt-words", "8", "--new-tokens", "2", "--runs", "1",
-                              "--dtype", "bf16", "--json"});
+                              "--dtype", "bf16", "--kv-dtype", "bf16", "--json"});
   INFO(bench.err);
   REQUIRE(bench.exit_code == 0);
   ordered_json document;
@@ -79,6 +79,7 @@ TEST_CASE("vlm bench --json prints one JSON object with the speed figures", "[cl
     CHECK(document[key].is_number());
   }
   CHECK(document["dtype"] == "bf16");
+  CHECK(document["kv_dtype"] == "bf16");
 }
 
 TEST_CASE("vlm info --dtype reports the weight memory of that load", "[cli][info][dtype][fixture]") {
@@ -109,6 +110,7 @@ TEST_CASE("numeric options outside their range are usage errors naming the range
       {{"--stop-id", "-3"}, "--stop-id must be a token id"},
       {{"--video-frames", "0"}, "--video-frames must be between 1 and"},
       {{"--dtype", "f16"}, "--dtype must be auto, f32 or bf16, got 'f16'"},
+      {{"--kv-dtype", "f16"}, "--kv-dtype must be f32 or bf16, got 'f16'"},
   };
   for (const auto& c : cases) {
     INFO(c.extra.front() << " " << c.extra.back());

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/fixture.hpp"
 #include "support/load_model.hpp"
 #include "support/shared_data.hpp"
 #include "vlm/generate/generate.hpp"
@@ -170,4 +171,25 @@ TEST_CASE("score_continuation equals the log-softmax of the full forward's logit
     CHECK(scores[size_t(j)] <= 0.0);
   }
   CHECK_THROWS_WITH(score_continuation(model, inputs, n), Catch::Contains("need at least one token of context"));
+}
+
+TEST_CASE("a bf16 KV cache stays close to the f32 one", "[generate][engine][kv_cache]") {
+  VLM_REQUIRE_SHARED(dir, "fixtures/qwen2_vl");
+  auto loaded = test::load_fixture_model(dir);
+  Model& model = *loaded.model;
+  const Prompt prompt = chat(dir, "What is in this picture?", "image_single.png");
+  const ModelInputs inputs = model.processor().prepare(std::span<const Prompt>(&prompt, 1));
+  const GenerationConfig config = greedy(loaded, 6);
+  TensorDump f32(*loaded.backend), bf16(*loaded.backend);
+  generate_from_inputs(model, inputs, config, {}, &f32);
+  GenerateOptions options;
+  options.kv_dtype = DType::BF16;
+  generate_from_inputs(model, inputs, config, {}, &bf16, nullptr, options);
+  REQUIRE(f32.find("generation_step_logits"));
+  REQUIRE(bf16.find("generation_step_logits"));
+  // Keys and values are rounded to bf16 when stored: every logit moves by that rounding, and only by it.
+  const auto step = test::max_abs_difference(*bf16.find("generation_step_logits"), *f32.find("generation_step_logits"));
+  INFO("max abs step-logit difference " << step.max_abs);
+  CHECK(step.max_abs < 5e-2);
+  CHECK(step.max_abs > 0.0);  // the cache really was bf16
 }

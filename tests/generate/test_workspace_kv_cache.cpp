@@ -126,6 +126,22 @@ TEST_CASE("KVCache keeps each sequence at its own length in its own slot", "[gen
   CHECK_THROWS_WITH(cache.acquire(), Contains("all 3 sequence slots are in use"));
 }
 
+TEST_CASE("KVCache in bf16 takes half the memory and stores rounded keys and values", "[generate][kv_cache]") {
+  KVCache f32(cpu(), 2, 2, 8, 2, 4), bf16(cpu(), 2, 2, 8, 2, 4, DType::BF16);
+  CHECK(bf16.bytes() * 2 == f32.bytes());
+  CHECK(bf16.dtype() == DType::BF16);
+  const int slot = bf16.acquire();
+  Tensor k = encoded(1, 3, 2, 4, 0, 1.0f);
+  k.data<float>()[0] = 1.0f + 1.0f / 512;  // not representable in bf16: rounds to 1
+  bf16.write(0, slot, k, k);
+  bf16.advance(slot, 3);
+  const Tensor stored = cpu().download(bf16.keys(0, slot)).to(DType::F32);
+  CHECK(stored.data<float>()[0] == 1.0f);
+  const Tensor rounded = k.to(DType::BF16).to(DType::F32);
+  for (int64_t i = 0; i < k.numel(); ++i) CHECK(stored.data<float>()[i] == rounded.data<float>()[i]);
+  CHECK_THROWS_WITH(KVCache(cpu(), 1, 1, 4, 1, 2, DType::F16), Contains("f32 or bf16"));
+}
+
 TEST_CASE("KVCache refuses to overflow a sequence's capacity with a clear error", "[generate][kv_cache]") {
   const int64_t capacity = 4, heads = 1, dim = 2;
   KVCache cache(cpu(), 1, 1, capacity, heads, dim);

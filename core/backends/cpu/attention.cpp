@@ -12,6 +12,7 @@
 
 #include "checks.hpp"
 #include "cpu_ops.hpp"
+#include "float_convert.hpp"
 #include "strided_gemm.hpp"
 #include "vector_math.hpp"
 
@@ -32,9 +33,13 @@ struct Geometry {
 
 Geometry validate(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const AttentionParams& p) {
   for (auto [name, t] : {std::pair{"q", &q}, {"k", &k}, {"v", &v}, {"out", &out}}) {
-    check_tensor(kOp, name, *t, {DType::F32});
+    // Keys and values may be a bf16 KV cache (widened block by block); queries and outputs are f32.
+    check_tensor(kOp, name, *t, t == &k || t == &v ? std::initializer_list<DType>{DType::F32, DType::BF16}
+                                                  : std::initializer_list<DType>{DType::F32});
     check_rank(kOp, name, *t, 4);
   }
+  check(k.dtype() == v.dtype(), kOp, "k and v must have one dtype, got {} and {}", dtype_name(k.dtype()),
+        dtype_name(v.dtype()));
   Geometry g{q.dim(0), q.dim(1), q.dim(2), q.dim(3), k.dim(1), k.dim(2), v.dim(3), 0, 0};
   const auto shapes = [&] {
     return fmt::format("{}, {}, {}", describe_tensor("q", q), describe_tensor("k", k), describe_tensor("v", v));
@@ -127,9 +132,11 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
   const int64_t tasks = g.batch * heads_per_batch * blocks_per_head;
   const int64_t q_row_stride = rows_are_heads ? g.head_dim : g.q_heads * g.head_dim;
   const int64_t out_row_stride = rows_are_heads ? g.v_dim : g.q_heads * g.v_dim;
-  const StridedGemm::Layout scores_layout{.lda = q_row_stride, .ldb = g.kv_heads * g.head_dim,
+  // A bf16 cache is widened per task into dense [keys, D] blocks; an f32 one is read in place.
+  const bool widen = k.dtype() == DType::BF16;
+  const StridedGemm::Layout scores_layout{.lda = q_row_stride, .ldb = widen ? g.head_dim : g.kv_heads * g.head_dim,
                                           .ldc = score_stride, .b_column_major = true};
-  const StridedGemm::Layout values_layout{.lda = score_stride, .ldb = g.kv_heads * g.v_dim,
+  const StridedGemm::Layout values_layout{.lda = score_stride, .ldb = widen ? g.v_dim : g.kv_heads * g.v_dim,
                                           .ldc = out_row_stride, .b_column_major = false};
   static StridedGemm gemm;
 
@@ -137,6 +144,7 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
 #pragma omp parallel if (tasks > 1)
   {
     thread_local std::vector<float> scores;  // grows only: steady-state calls allocate nothing
+    thread_local std::vector<float> wide_keys, wide_values;  // bf16 caches only
     if (scores.size() < size_t(max_rows * score_stride)) scores.resize(size_t(max_rows * score_stride));
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
@@ -158,13 +166,28 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
 
       const float* q_rows = q.data<float>() + ((b * g.q_len + first_query) * g.q_heads + first_head) * g.head_dim;
       float* out_rows = out.data<float>() + ((b * g.q_len + first_query) * g.q_heads + first_head) * g.v_dim;
-      const float* keys = k.data<float>() + (b * g.capacity * g.kv_heads + kv_head) * g.head_dim;
-      const float* values = v.data<float>() + (b * g.capacity * g.kv_heads + kv_head) * g.v_dim;
       // Keys any row of the block sees; later keys are neither scored nor read.
       const int64_t block_keys = visible_keys(query_of(rows - 1));
       if (block_keys == 0) {
         for (int64_t r = 0; r < rows; ++r) std::fill_n(out_rows + r * out_row_stride, g.v_dim, 0.0f);
         continue;
+      }
+      const float* keys = nullptr;
+      const float* values = nullptr;
+      if (widen) {
+        if (wide_keys.size() < size_t(block_keys * g.head_dim)) wide_keys.resize(size_t(block_keys * g.head_dim));
+        if (wide_values.size() < size_t(block_keys * g.v_dim)) wide_values.resize(size_t(block_keys * g.v_dim));
+        const auto* k16 = k.data<uint16_t>() + (b * g.capacity * g.kv_heads + kv_head) * g.head_dim;
+        const auto* v16 = v.data<uint16_t>() + (b * g.capacity * g.kv_heads + kv_head) * g.v_dim;
+        for (int64_t j = 0; j < block_keys; ++j) {
+          to_f32(DType::BF16, k16 + j * g.kv_heads * g.head_dim, wide_keys.data() + j * g.head_dim, g.head_dim);
+          to_f32(DType::BF16, v16 + j * g.kv_heads * g.v_dim, wide_values.data() + j * g.v_dim, g.v_dim);
+        }
+        keys = wide_keys.data();
+        values = wide_values.data();
+      } else {
+        keys = k.data<float>() + (b * g.capacity * g.kv_heads + kv_head) * g.head_dim;
+        values = v.data<float>() + (b * g.capacity * g.kv_heads + kv_head) * g.v_dim;
       }
 
       gemm.multiply(scores_layout, rows, block_keys, g.head_dim, q_rows, keys, scores.data());

@@ -83,8 +83,9 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, T
   activate();
   const AttentionArgs args{
       .q = q.data<float>(),
-      .k = k.data<float>(),
-      .v = v.data<float>(),
+      .k = k.raw(),
+      .v = v.raw(),
+      .kv_type = float_type(k.dtype()),
       .out = out.data<float>(),
       .batch = s.batch,
       .q_len = s.q_len,

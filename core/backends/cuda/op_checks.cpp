@@ -129,7 +129,8 @@ AttentionShape check_attention(const Tensor& q, const Tensor& k, const Tensor& v
   constexpr std::string_view op = "attention";
   using Named = std::pair<std::string_view, const Tensor*>;
   for (const auto& [name, t] : std::initializer_list<Named>{{"q", &q}, {"k", &k}, {"v", &v}, {"out", &out}}) {
-    require_dtype(op, name, *t, DType::F32);
+    // Keys and values may be a bf16 KV cache (both the same); queries and outputs are f32.
+    require_dtype(op, name, *t, (t == &k || t == &v) && k.dtype() == DType::BF16 ? DType::BF16 : DType::F32);
     require_rank(op, name, *t, 4);
   }
   AttentionShape s{};

@@ -19,8 +19,8 @@ __global__ void attention_kernel(AttentionArgs a) {
   const int64_t kv_head = h / (a.q_heads / a.kv_heads);
   const float* q = a.q + ((b * a.q_len + i) * a.q_heads + h) * a.head_dim;
   const int64_t k_row_stride = a.kv_heads * a.head_dim, v_row_stride = a.kv_heads * a.v_head_dim;
-  const float* keys = a.k + b * a.kv_capacity * k_row_stride + kv_head * a.head_dim;
-  const float* values = a.v + b * a.kv_capacity * v_row_stride + kv_head * a.v_head_dim;
+  const int64_t keys = b * a.kv_capacity * k_row_stride + kv_head * a.head_dim;      // element offsets
+  const int64_t values = b * a.kv_capacity * v_row_stride + kv_head * a.v_head_dim;  // into a.k / a.v
   const uint8_t* key_mask = a.key_mask ? a.key_mask + b * a.kv_capacity : nullptr;
   const float* additive =
       a.additive_mask ? a.additive_mask + b * a.mask_batch_stride + h * a.mask_head_stride + i * a.kv_len : nullptr;
@@ -40,9 +40,9 @@ __global__ void attention_kernel(AttentionArgs a) {
     const int64_t j = tile + threadIdx.x;
     float score = -INFINITY;
     if (j >= key_begin && j < key_end && (!key_mask || key_mask[j])) {
-      const float* key = keys + j * k_row_stride;
+      const int64_t key = keys + j * k_row_stride;
       float dot = 0.0f;
-      for (int64_t d = 0; d < a.head_dim; ++d) dot += query[d] * key[d];
+      for (int64_t d = 0; d < a.head_dim; ++d) dot += query[d] * load_float(a.k, a.kv_type, key + d);
       score = dot * a.scale + (additive ? additive[j] : 0.0f);
     }
     const float tile_max = block_max(score);
@@ -56,7 +56,8 @@ __global__ void attention_kernel(AttentionArgs a) {
     const int64_t tile_len = key_end - tile < blockDim.x ? key_end - tile : blockDim.x;
     for (int64_t d = threadIdx.x; d < a.v_head_dim; d += blockDim.x) {
       float sum = 0.0f;
-      for (int64_t t = 0; t < tile_len; ++t) sum += weights[t] * values[(tile + t) * v_row_stride + d];
+      for (int64_t t = 0; t < tile_len; ++t)
+        sum += weights[t] * load_float(a.v, a.kv_type, values + (tile + t) * v_row_stride + d);
       accumulator[d] = accumulator[d] * correction + sum;
     }
     running_max = new_max;

@@ -57,8 +57,9 @@ cudaError_t launch_softmax(const float* x, float* out, int64_t rows, int64_t col
 // ---- attention.cu ----
 struct AttentionArgs {
   const float* q;  // [batch, q_len, q_heads, head_dim]
-  const float* k;  // [batch, kv_capacity, kv_heads, head_dim]
-  const float* v;  // [batch, kv_capacity, kv_heads, v_head_dim]
+  const void* k;   // [batch, kv_capacity, kv_heads, head_dim], kv_type
+  const void* v;   // [batch, kv_capacity, kv_heads, v_head_dim], kv_type
+  FloatType kv_type;  // F32, or BF16 for a bf16 KV cache
   float* out;      // [batch, q_len, q_heads, v_head_dim]
   int64_t batch, q_len, q_heads, kv_heads, head_dim, v_head_dim, kv_capacity, kv_len;
   float scale;

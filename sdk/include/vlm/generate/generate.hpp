@@ -30,16 +30,20 @@ using TextCallback = std::function<void(size_t, const std::string&)>;
 
 class ImageFeatureCache;
 
-// Runs the whole pipeline for a batch of prompts (images through `image_cache` when given; see
-// vision_features).
+// How a run uses the engine (not generation settings: these do not change what is generated, only how).
+struct GenerateOptions {
+  ImageFeatureCache* image_cache = nullptr;  // images through the cache (see vision_features)
+  DType kv_dtype = DType::F32;               // BF16 halves the KV cache
+};
+
+// Runs the whole pipeline for a batch of prompts.
 GenerationResult generate(Model& model, std::span<const Prompt> prompts, const GenerationConfig& config,
-                          const TextCallback& on_text = {}, Trace* trace = nullptr,
-                          ImageFeatureCache* image_cache = nullptr);
+                          const TextCallback& on_text = {}, Trace* trace = nullptr, const GenerateOptions& options = {});
 
 // Generation from already prepared inputs (the processor already ran). `features`: the connector output
 // when already computed; null runs the vision encoder.
 GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, const GenerationConfig& config,
                                       const TextCallback& on_text = {}, Trace* trace = nullptr,
-                                      const Tensor* features = nullptr);
+                                      const Tensor* features = nullptr, const GenerateOptions& options = {});
 
 }  // namespace vlm

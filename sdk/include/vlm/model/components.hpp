@@ -91,6 +91,7 @@ using SequenceId = int64_t;
 struct SessionOptions {
   int64_t max_sequences = 1;  // sequences active at once (KV-cache slots reserved up front)
   int64_t max_length = 0;     // positions per sequence, prompt + generated; 0 = the model's context
+  DType kv_dtype = DType::F32;  // BF16 halves the KV cache (keys and values rounded when stored)
 };
 
 // One sequence's part of a forward: the next chunk of its prompt, or one token it generated.
@@ -103,7 +104,8 @@ struct StepInput {
 
 // What a forward returns: per input, the rows of `logits` that belong to it. An input gets its last row's
 // logits when that row predicts the next token (its prompt is complete, or it fed a token); a prompt chunk
-// that leaves more of the prompt gets none, unless all_logits asked for every row.
+// that leaves more of the prompt gets none, unless all_logits asked for every row. The tensors are valid
+// until the session's next forward (on the CPU they may be views of its reused scratch).
 struct StepOutput {
   Tensor logits;  // [rows, vocab] f32, host
   Tensor hidden;  // [rows, hidden] f32, host, after the final norm; defined when an input asked all_logits

@@ -13,11 +13,15 @@ namespace vlm {
 
 class KVCache {
  public:
-  KVCache(Backend& backend, int64_t layers, int64_t slots, int64_t capacity, int64_t kv_heads, int64_t head_dim);
+  // `dtype` F32, or BF16 to halve the cache's memory (keys and values rounded when stored).
+  KVCache(Backend& backend, int64_t layers, int64_t slots, int64_t capacity, int64_t kv_heads, int64_t head_dim,
+          DType dtype = DType::F32);
 
   int64_t slots() const { return int64_t(lengths_.size()); }
   int64_t capacity() const { return capacity_; }
   int64_t layers() const { return int64_t(keys_.size()); }
+  DType dtype() const { return dtype_; }
+  size_t bytes() const;  // reserved for keys and values
   int64_t in_use() const;
   // A free slot, empty; Error when every slot is taken.
   int acquire();
@@ -40,6 +44,7 @@ class KVCache {
   void check_slot(int slot) const;
 
   int64_t capacity_, kv_heads_, head_dim_;
+  DType dtype_;
   Backend* backend_;
   std::vector<Tensor> keys_, values_;
   std::vector<int64_t> lengths_;  // -1: free
