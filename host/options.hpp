@@ -37,7 +37,8 @@ po::typed_value<T>* value_at_least(std::string option, T lo) {
 // Strictly positive real numbers (rates, penalties).
 po::typed_value<double>* positive_value(std::string option);
 
-// Integers and seeds parsed as unsigned would wrap "-1" around silently; options take int64 instead.
+// The largest count an option takes (tokens, frames): far beyond any context, small enough to add safely.
+// Counts and seeds are int64 options, never unsigned ones, which would wrap "-1" around silently.
 inline constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();
 
 // --model (unless !with_model: a caller that takes the model positionally adds it itself), --device,

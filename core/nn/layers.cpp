@@ -45,6 +45,31 @@ void Norm::forward(Backend& backend, const Tensor& x, Tensor& y) const {
     backend.layer_norm(x, weight, bias.defined() ? &bias : nullptr, eps, y2);
 }
 
+void attend_segments(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
+                     std::span<const int64_t> q_segments, std::span<const int64_t> kv_segments,
+                     const AttentionParams& params) {
+  const int64_t nq = q.dim(0), nk = k.dim(0);
+  const std::vector<int64_t> whole_q{nq}, whole_k{nk};
+  const auto qs = q_segments.empty() ? std::span<const int64_t>(whole_q) : q_segments;
+  const auto ks = kv_segments.empty() ? std::span<const int64_t>(whole_k) : kv_segments;
+  if (qs.size() != ks.size())
+    fail("attention: {} query segments but {} key/value segments", qs.size(), ks.size());
+  auto view = [](const Tensor& t, int64_t start, int64_t len) {
+    return t.rows(start, len).reshape(Shape{1, len, t.dim(1), t.dim(2)});
+  };
+  int64_t q_start = 0, k_start = 0;
+  for (size_t i = 0; i < qs.size(); ++i) {
+    if (qs[i] <= 0 || ks[i] <= 0 || q_start + qs[i] > nq || k_start + ks[i] > nk)
+      fail("attention: segment {} ({} queries, {} keys) does not fit {} queries and {} keys", i, qs[i], ks[i], nq, nk);
+    Tensor out_rows = view(out, q_start, qs[i]);
+    backend.attention(view(q, q_start, qs[i]), view(k, k_start, ks[i]), view(v, k_start, ks[i]), out_rows, params);
+    q_start += qs[i];
+    k_start += ks[i];
+  }
+  if (q_start != nq || k_start != nk)
+    fail("attention: segments cover {} of {} queries and {} of {} keys", q_start, nq, k_start, nk);
+}
+
 Activation activation_from_name(const std::string& name) {
   if (name == "silu" || name == "swish") return Activation::Silu;
   if (name == "gelu") return Activation::GeluErf;

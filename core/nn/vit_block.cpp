@@ -69,23 +69,12 @@ void VitBlock::forward(Workspace& ws, Tensor& x, std::span<const int64_t> segmen
     be.rotary(k, c3, s3, k);
   }
 
-  Tensor attn = ws.get("vit.attn", Shape{1, N, c.heads, head_dim});
+  Tensor attn = ws.get("vit.attn", Shape{N, c.heads, head_dim});
   AttentionParams params;
   params.scale = 1.0f / std::sqrt(float(head_dim));
-  const std::vector<int64_t> whole{N};
-  const auto parts = segments.empty() ? std::span<const int64_t>(whole) : segments;
-  int64_t start = 0;
-  for (const int64_t len : parts) {
-    if (len <= 0 || start + len > N) fail("vision block: segment lengths do not add up to {} tokens", N);
-    // Each segment (one image or frame) is a contiguous block of rows: attend within it only.
-    auto rows = [&](const Tensor& t) {
-      return t.reshape(Shape{N, c.heads, head_dim}).rows(start, len).reshape(Shape{1, len, c.heads, head_dim});
-    };
-    Tensor out_rows = rows(attn);
-    be.attention(rows(q), rows(k), rows(v), out_rows, params);
-    start += len;
-  }
-  if (start != N) fail("vision block: segment lengths sum to {}, expected {}", start, N);
+  // Each segment (one image or frame) is a contiguous block of rows: attend within it only.
+  const Shape rows{N, c.heads, head_dim};
+  attend_segments(be, q.reshape(rows), k.reshape(rows), v.reshape(rows), attn, segments, segments, params);
   Tensor projected = ws.get("vit.proj", x.shape());
   out_.forward(be, attn, projected);
   be.add(x, projected, x);

@@ -1,5 +1,6 @@
 #pragma once
 // The smallest building blocks: a Linear layer and RMS / Layer normalisation, loaded by HF name prefix.
+#include <span>
 #include <string>
 
 #include "vlm/nn/weights.hpp"
@@ -26,6 +27,13 @@ struct Norm {
   static Norm layer(const WeightLoader& weights, const std::string& prefix, int64_t dim, float eps, bool bias = true);
   void forward(Backend& backend, const Tensor& x, Tensor& y) const;
 };
+
+// Bidirectional attention of q [Nq, heads, D] over k, v [Nk, kv_heads, D] in independent segments: the
+// i-th run of q_segments rows attends to the i-th run of kv_segments rows only (one image, one sequence;
+// empty = one segment each). out [Nq, heads, Dv]. Lengths must add up; `params` applies to every segment.
+void attend_segments(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
+                     std::span<const int64_t> q_segments, std::span<const int64_t> kv_segments,
+                     const AttentionParams& params);
 
 // Activation names as they appear in HF configs ("silu", "gelu", "gelu_pytorch_tanh", "quick_gelu", ...).
 Activation activation_from_name(const std::string& name);

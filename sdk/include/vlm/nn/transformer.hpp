@@ -2,6 +2,7 @@
 // Transformer blocks shared by the families, configured rather than re-implemented:
 //  * DecoderLayer: pre-norm decoder layer (Llama, Qwen2, Mistral, Mllama's self-attention layers):
 //    RMSNorm, grouped-query self-attention with rotary and a KV cache, gated MLP.
+//  * EncoderLayer: post-norm bidirectional layer with optional cross-attention (BERT-style).
 //  * VitBlock: pre-norm vision block (CLIP, SigLIP, Qwen2-VL): LayerNorm, bidirectional attention (fused or
 //    separate q/k/v, optional 2-D rotary, attention confined to segments such as one image each), MLP.
 #include <span>
@@ -58,6 +59,45 @@ class DecoderLayer {
   DecoderLayerConfig config_;
   Norm input_norm_, post_norm_;
   Linear q_, k_, v_, o_, gate_, up_, down_;
+};
+
+struct EncoderLayerConfig {
+  int64_t hidden = 0, heads = 0, intermediate = 0;
+  Activation activation = Activation::GeluErf;
+  float norm_eps = 1e-12f;
+  int64_t cross_width = 0;  // > 0: a cross-attention sublayer over states of this width (BERT's add_cross_attention)
+};
+
+// HF names inside one layer; the defaults are BERT's (also RoBERTa's and the BLIP-2 Q-Former's).
+struct EncoderLayerNames {
+  std::string q = "attention.self.query", k = "attention.self.key", v = "attention.self.value";
+  std::string attn_out = "attention.output.dense", attn_norm = "attention.output.LayerNorm";
+  std::string cross_q = "crossattention.self.query", cross_k = "crossattention.self.key",
+              cross_v = "crossattention.self.value";
+  std::string cross_out = "crossattention.output.dense", cross_norm = "crossattention.output.LayerNorm";
+  std::string fc1 = "intermediate.dense", fc2 = "output.dense", mlp_norm = "output.LayerNorm";
+};
+
+// Post-norm bidirectional encoder layer (BERT, RoBERTa, the Q-Former, BridgeTower's cross-modal layers):
+//   x = LN(x + O(SelfAttention(x)));  [x = LN(x + O'(CrossAttention(x, states)))];  x = LN(x + fc2(act(fc1(x))))
+// with biases everywhere, as BERT has them.
+class EncoderLayer {
+ public:
+  static EncoderLayer load(const WeightLoader& weights, const std::string& prefix, const EncoderLayerConfig& config,
+                           const EncoderLayerNames& names = {});
+  static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const EncoderLayerConfig& config,
+                      const EncoderLayerNames& names = {});
+  // x [N, hidden] updated in place; rows attend within their `segments` (one per sequence; empty = one).
+  // With cross-attention, segment i of x also attends to segment i of `cross` [M, cross_width]
+  // (cross_segments; empty = one).
+  void forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor* cross = nullptr,
+               std::span<const int64_t> cross_segments = {}) const;
+  const EncoderLayerConfig& config() const { return config_; }
+
+ private:
+  EncoderLayerConfig config_;
+  Linear q_, k_, v_, attn_out_, cross_q_, cross_k_, cross_v_, cross_out_, fc1_, fc2_;
+  Norm attn_norm_, cross_norm_, mlp_norm_;
 };
 
 struct VitBlockConfig {
