@@ -4,35 +4,53 @@
 
 namespace vlm {
 
+namespace {
+
+Norm load_norm(const WeightLoader& w, const std::string& name, const DecoderLayerConfig& c) {
+  return c.layer_norm ? Norm::layer(w, name, c.hidden, c.norm_eps, true) : Norm::rms(w, name, c.hidden, c.norm_eps);
+}
+
+}  // namespace
+
 DecoderLayer DecoderLayer::load(const WeightLoader& w, const std::string& prefix, const DecoderLayerConfig& c,
                                 const DecoderLayerNames& n) {
   DecoderLayer layer;
   layer.config_ = c;
   const std::string p = prefix + ".";
-  layer.input_norm_ = Norm::rms(w, p + n.input_norm, c.hidden, c.norm_eps);
-  layer.post_norm_ = Norm::rms(w, p + n.post_norm, c.hidden, c.norm_eps);
+  layer.input_norm_ = load_norm(w, p + n.input_norm, c);
+  layer.post_norm_ = load_norm(w, p + n.post_norm, c);
   layer.q_ = Linear::load(w, p + n.q, c.hidden, c.heads * c.head_dim, c.qkv_bias);
   layer.k_ = Linear::load(w, p + n.k, c.hidden, c.kv_heads * c.head_dim, c.qkv_bias);
   layer.v_ = Linear::load(w, p + n.v, c.hidden, c.kv_heads * c.head_dim, c.qkv_bias);
   layer.o_ = Linear::load(w, p + n.o, c.heads * c.head_dim, c.hidden, c.out_bias);
-  layer.gate_ = Linear::load(w, p + n.gate, c.hidden, c.intermediate, c.mlp_bias);
-  layer.up_ = Linear::load(w, p + n.up, c.hidden, c.intermediate, c.mlp_bias);
-  layer.down_ = Linear::load(w, p + n.down, c.intermediate, c.hidden, c.mlp_bias);
+  if (c.gated_mlp) {
+    layer.gate_ = Linear::load(w, p + n.gate, c.hidden, c.intermediate, c.mlp_bias);
+    layer.up_ = Linear::load(w, p + n.up, c.hidden, c.intermediate, c.mlp_bias);
+    layer.down_ = Linear::load(w, p + n.down, c.intermediate, c.hidden, c.mlp_bias);
+  } else {
+    layer.up_ = Linear::load(w, p + n.fc1, c.hidden, c.intermediate, c.mlp_bias);
+    layer.down_ = Linear::load(w, p + n.fc2, c.intermediate, c.hidden, c.mlp_bias);
+  }
   return layer;
 }
 
 void DecoderLayer::declare(std::vector<TensorSpec>& specs, const std::string& prefix, const DecoderLayerConfig& c,
                            const DecoderLayerNames& n) {
   const std::string p = prefix + ".";
-  add_norm(specs, p + n.input_norm, c.hidden, false);
-  add_norm(specs, p + n.post_norm, c.hidden, false);
+  add_norm(specs, p + n.input_norm, c.hidden, c.layer_norm);
+  add_norm(specs, p + n.post_norm, c.hidden, c.layer_norm);
   add_linear(specs, p + n.q, c.hidden, c.heads * c.head_dim, c.qkv_bias);
   add_linear(specs, p + n.k, c.hidden, c.kv_heads * c.head_dim, c.qkv_bias);
   add_linear(specs, p + n.v, c.hidden, c.kv_heads * c.head_dim, c.qkv_bias);
   add_linear(specs, p + n.o, c.heads * c.head_dim, c.hidden, c.out_bias);
-  add_linear(specs, p + n.gate, c.hidden, c.intermediate, c.mlp_bias);
-  add_linear(specs, p + n.up, c.hidden, c.intermediate, c.mlp_bias);
-  add_linear(specs, p + n.down, c.intermediate, c.hidden, c.mlp_bias);
+  if (c.gated_mlp) {
+    add_linear(specs, p + n.gate, c.hidden, c.intermediate, c.mlp_bias);
+    add_linear(specs, p + n.up, c.hidden, c.intermediate, c.mlp_bias);
+    add_linear(specs, p + n.down, c.intermediate, c.hidden, c.mlp_bias);
+  } else {
+    add_linear(specs, p + n.fc1, c.hidden, c.intermediate, c.mlp_bias);
+    add_linear(specs, p + n.fc2, c.intermediate, c.hidden, c.mlp_bias);
+  }
 }
 
 void DecoderLayer::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin,
@@ -50,9 +68,11 @@ void DecoderLayer::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, con
   q_.forward(be, normed, q);
   k_.forward(be, normed, k);
   v_.forward(be, normed, v);
-  const Tensor cos3 = cos.reshape(Shape{1, N, cos.dim(-1)}), sin3 = sin.reshape(Shape{1, N, sin.dim(-1)});
-  be.rotary(q, cos3, sin3, q);
-  be.rotary(k, cos3, sin3, k);
+  if (c.rotary) {
+    const Tensor cos3 = cos.reshape(Shape{1, N, cos.dim(-1)}), sin3 = sin.reshape(Shape{1, N, sin.dim(-1)});
+    be.rotary(q, cos3, sin3, q);
+    be.rotary(k, cos3, sin3, k);
+  }
   const Tensor q_rows = q.reshape(Shape{N, c.heads, c.head_dim});
   const Tensor k_rows = k.reshape(Shape{N, c.kv_heads, c.head_dim});
   const Tensor v_rows = v.reshape(Shape{N, c.kv_heads, c.head_dim});
@@ -73,14 +93,19 @@ void DecoderLayer::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, con
   o_.forward(be, attn, projected);
   be.add(hidden, projected, hidden);
 
-  // MLP block: x += down(act(gate(x)) * up(x)).
+  // MLP block: x += down(act(gate(x)) * up(x)), or x += fc2(act(fc1(x))).
   post_norm_.forward(be, hidden, normed);
-  Tensor gate = ws.get("dec.gate", Shape{N, c.intermediate});
   Tensor up = ws.get("dec.up", Shape{N, c.intermediate});
-  gate_.forward(be, normed, gate);
   up_.forward(be, normed, up);
-  be.gated_activation(c.activation, gate, up, gate);
-  down_.forward(be, gate, projected);
+  Tensor activated = up;
+  if (c.gated_mlp) {
+    activated = ws.get("dec.gate", Shape{N, c.intermediate});
+    gate_.forward(be, normed, activated);
+    be.gated_activation(c.activation, activated, up, activated);
+  } else {
+    be.activation(c.activation, up, up);
+  }
+  down_.forward(be, activated, projected);
   be.add(hidden, projected, hidden);
 }
 

@@ -8,10 +8,14 @@ TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c)
   TextModel m;
   m.config_ = c;
   const int64_t hidden = c.layer.hidden;
-  m.embed_tokens_ = weights.load(c.prefix + ".embed_tokens.weight", Shape{c.vocab_size, hidden});
+  m.embed_tokens_ = weights.load(c.prefix + "." + c.embed + ".weight", Shape{c.vocab_size, hidden});
+  if (!c.positions.empty())
+    m.positions_ = weights.load(c.prefix + "." + c.positions + ".weight", Shape{c.max_positions + c.position_offset, hidden});
   for (int64_t i = 0; i < c.layers; ++i)
     m.layers_.push_back(DecoderLayer::load(weights, c.prefix + ".layers." + std::to_string(i), c.layer, c.names));
-  m.norm_ = Norm::rms(weights, c.prefix + ".norm", hidden, c.layer.norm_eps);
+  const std::string norm = c.prefix + "." + c.final_norm;
+  m.norm_ = c.layer.layer_norm ? Norm::layer(weights, norm, hidden, c.layer.norm_eps, true)
+                               : Norm::rms(weights, norm, hidden, c.layer.norm_eps);
   // Hugging Face ties (and ignores a saved lm_head) when tie_word_embeddings is true.
   m.lm_head_ = c.tie_word_embeddings ? m.embed_tokens_ : weights.load(c.lm_head + ".weight", Shape{c.vocab_size, hidden});
   return m;
@@ -19,9 +23,11 @@ TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c)
 
 void TextModel::declare(std::vector<TensorSpec>& specs, const TextModelConfig& c) {
   const int64_t hidden = c.layer.hidden;
-  specs.push_back({c.prefix + ".embed_tokens.weight", Shape{c.vocab_size, hidden}});
+  specs.push_back({c.prefix + "." + c.embed + ".weight", Shape{c.vocab_size, hidden}});
+  if (!c.positions.empty())
+    specs.push_back({c.prefix + "." + c.positions + ".weight", Shape{c.max_positions + c.position_offset, hidden}});
   for (int64_t i = 0; i < c.layers; ++i) DecoderLayer::declare(specs, c.prefix + ".layers." + std::to_string(i), c.layer, c.names);
-  add_norm(specs, c.prefix + ".norm", hidden, false);
+  add_norm(specs, c.prefix + "." + c.final_norm, hidden, c.layer.layer_norm);
   specs.push_back({c.lm_head + ".weight", Shape{c.vocab_size, hidden}, c.tie_word_embeddings});
 }
 
@@ -40,6 +46,25 @@ void TextModel::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const 
   for (const auto& seq : sequences) cache.check_room(seq.slot, seq.count);  // before anything is written
   for (size_t i = 0; i < layers_.size(); ++i) layers_[i].forward(ws, hidden, cos, sin, sequences, cache, int(i));
   for (const auto& seq : sequences) cache.advance(seq.slot, seq.count);
+}
+
+void TextModel::add_positions(Workspace& ws, std::span<const int64_t> positions, Tensor& rows) const {
+  if (!positions_.defined()) fail("this text model has no learned position embeddings");
+  const int64_t table = positions_.dim(0);
+  thread_local std::vector<int64_t> rows_of;  // reused: a decode step allocates nothing here
+  rows_of.clear();
+  for (const int64_t p : positions) {
+    // Padding sits at position -1 (OPT: cumsum(mask) * mask - 1), i.e. row offset - 1, as Hugging Face has it.
+    const int64_t row = p + config_.position_offset;
+    if (row < 0 || row >= table)
+      fail("position {} is beyond the model's {} learned positions", p, table - config_.position_offset);
+    rows_of.push_back(row);
+  }
+  const int64_t n = int64_t(rows_of.size());
+  const Tensor host_ids = Tensor::borrow(rows_of.data(), Shape{n}, DType::I64, Device::cpu(), nullptr);
+  Tensor embedded = ws.get("text.positions", Shape{n, config_.layer.hidden});
+  ws.backend().embedding(ws.to_device("text.position_ids", host_ids), positions_, embedded);
+  ws.backend().add(rows, embedded, rows);
 }
 
 void TextModel::final_norm(Backend& backend, const Tensor& hidden_rows, Tensor& out) const {

@@ -135,6 +135,7 @@ StepOutput TextModelSession::forward(std::span<const StepInput> inputs) {
     N += count;
   }
 
+  const bool rotary = model_->config().layer.rotary;
   Tensor hidden = ws_.get("session.hidden", Shape{N, H});
   Tensor& cos = staging(host_cos_, N, D);
   Tensor& sin = staging(host_sin_, N, D);
@@ -146,14 +147,21 @@ StepOutput TextModelSession::forward(std::span<const StepInput> inputs) {
     if (in.token >= 0) {
       model_->embed(ws_, std::span<const int64_t>(&in.token, 1), dst);
       const int64_t position = s.next_position;
-      Tensor c = cos.rows(r.first, 1), sn = sin.rows(r.first, 1);
-      rope_tables_1d(std::span<const int64_t>(&position, 1), inv_freq_, c, sn);
+      if (rotary) {
+        Tensor c = cos.rows(r.first, 1), sn = sin.rows(r.first, 1);
+        rope_tables_1d(std::span<const int64_t>(&position, 1), inv_freq_, c, sn);
+      } else if (model_->learned_positions()) {
+        model_->add_positions(ws_, std::span<const int64_t>(&position, 1), dst);
+      }
     } else {
+      // The family's prompt rows carry their positions: rotary tables, or learned embeddings already added.
       backend_->copy(s.prompt.embeds.rows(s.prompt_done, r.count), dst);
-      std::memcpy(cos.data<float>() + r.first * D, s.prompt.cos.data<float>() + s.prompt_done * D,
-                  size_t(r.count * D) * sizeof(float));
-      std::memcpy(sin.data<float>() + r.first * D, s.prompt.sin.data<float>() + s.prompt_done * D,
-                  size_t(r.count * D) * sizeof(float));
+      if (rotary) {
+        std::memcpy(cos.data<float>() + r.first * D, s.prompt.cos.data<float>() + s.prompt_done * D,
+                    size_t(r.count * D) * sizeof(float));
+        std::memcpy(sin.data<float>() + r.first * D, s.prompt.sin.data<float>() + s.prompt_done * D,
+                    size_t(r.count * D) * sizeof(float));
+      }
     }
   }
   const Tensor dcos = ws_.to_device("session.cos", cos.rows(0, N));

@@ -47,14 +47,21 @@ Tensor keep_attended_rows(const Tensor& t, const Tensor& mask) {
   return out;
 }
 
-int check_case(const Fixture& fx, const std::string& case_name, const std::map<std::string, Tensor, std::less<>>& dump,
-               const CaseTolerances& tolerances) {
+namespace {
+
+int compare_tensors(const Fixture& fx, const std::string& case_name,
+                    const std::map<std::string, Tensor, std::less<>>& dump, const std::set<std::string>* only,
+                    const CaseTolerances& tolerances) {
   const std::string prefix = case_name + ".";
   const auto& listed = fx.json().at("tensors");
+  if (only)
+    for (const auto& what : *only)
+      if (!listed.contains(prefix + what)) FAIL_CHECK("reference.json lists no " << prefix << what);
   int compared = 0;
   for (const auto& [key, info] : listed.items()) {
     if (!key.starts_with(prefix)) continue;
     const std::string what = key.substr(prefix.size());
+    if (only && !only->count(what)) continue;
     INFO(fx.dir().filename().string() << " case " << case_name << ", tensor " << what);
     if (!fx.has(case_name, what)) {
       FAIL_CHECK("reference.json lists " << key << " but reference.safetensors does not hold it");
@@ -85,6 +92,19 @@ int check_case(const Fixture& fx, const std::string& case_name, const std::map<s
   }
   CHECK(compared > 0);
   return compared;
+}
+
+}  // namespace
+
+int check_case(const Fixture& fx, const std::string& case_name, const std::map<std::string, Tensor, std::less<>>& dump,
+               const CaseTolerances& tolerances) {
+  return compare_tensors(fx, case_name, dump, nullptr, tolerances);
+}
+
+int check_case_tensors(const Fixture& fx, const std::string& case_name,
+                       const std::map<std::string, Tensor, std::less<>>& dump, const std::set<std::string>& only,
+                       const CaseTolerances& tolerances) {
+  return compare_tensors(fx, case_name, dump, &only, tolerances);
 }
 
 }  // namespace vlm::test

@@ -51,6 +51,11 @@ struct CaseTolerances {
 // reference.safetensors lacks is a failure, never a skip. Returns how many tensors were compared.
 int check_case(const Fixture& fx, const std::string& case_name, const std::map<std::string, Tensor, std::less<>>& dump,
                const CaseTolerances& tolerances = {});
+// The same for exactly the tensors named in `only` (a test of one part of a model, e.g. its decoder fed the
+// fixture's image features); each must be listed by the fixture and produced by the run.
+int check_case_tensors(const Fixture& fx, const std::string& case_name,
+                       const std::map<std::string, Tensor, std::less<>>& dump, const std::set<std::string>& only,
+                       const CaseTolerances& tolerances = {});
 
 }  // namespace vlm::test
 

@@ -1,7 +1,8 @@
 #pragma once
-// A Llama-style causal text model: token embeddings, a stack of DecoderLayers, a final RMSNorm and an LM
-// head (tied to the embeddings or not). Qwen2, Llama-2/3 and Mistral decoders are this block with
-// different options; the rotary tables come from the caller, so 1-D RoPE and Qwen2-VL's M-RoPE share it.
+// A pre-norm causal text model: token embeddings, a stack of DecoderLayers, a final norm and an LM head
+// (tied to the embeddings or not). Qwen2, Llama-2/3, Mistral and OPT decoders are this block with different
+// options. Positions are rotary (the tables come from the caller, so 1-D RoPE and Qwen2-VL's M-RoPE share
+// it) or learned absolute embeddings added to the input (OPT: row position + offset).
 #include <span>
 #include <string>
 #include <vector>
@@ -16,8 +17,13 @@ struct TextModelConfig {
   int64_t layers = 0;
   DecoderLayerConfig layer;
   bool tie_word_embeddings = false;
-  std::string prefix = "model";       // "<prefix>.embed_tokens", "<prefix>.layers.N", "<prefix>.norm"
+  std::string prefix = "model";       // "<prefix>.<embed>", "<prefix>.layers.N", "<prefix>.<final_norm>"
   std::string lm_head = "lm_head";
+  std::string embed = "embed_tokens", final_norm = "norm";  // OPT: "embed_tokens", "final_layer_norm"
+  // Learned absolute positions (layer.rotary false): "<prefix>.<positions>" [max_positions + offset, hidden],
+  // row p + offset for position p (OPT: "embed_positions", offset 2). Empty: none.
+  std::string positions;
+  int64_t position_offset = 0, max_positions = 0;
   DecoderLayerNames names;
 };
 
@@ -30,6 +36,9 @@ class TextModel {
 
   // ids (host, i64, N) -> out [N, hidden] f32 on the backend. Errors name any id outside the vocabulary.
   void embed(Workspace& ws, std::span<const int64_t> ids, Tensor& out) const;
+  bool learned_positions() const { return positions_.defined(); }
+  // rows [N, hidden] += the learned embeddings of `positions` (host, N; -1 for padding); Error outside the table.
+  void add_positions(Workspace& ws, std::span<const int64_t> positions, Tensor& rows) const;
   // Runs every layer over hidden [N, hidden] in place: the rows of `sequences`, each at its own cache slot
   // and length, with cos/sin [N, head_dim] each row's rotary table. Advances each slot by its row count.
   void forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin,
@@ -44,6 +53,7 @@ class TextModel {
  private:
   TextModelConfig config_;
   Tensor embed_tokens_;
+  Tensor positions_;  // learned absolute positions, or undefined
   std::vector<DecoderLayer> layers_;
   Norm norm_;
   Tensor lm_head_;  // the embedding table when tied

@@ -13,9 +13,10 @@ namespace vlm {
 
 // One admitted prompt row, as its family prepared it.
 struct PromptRows {
-  Tensor embeds;              // [n, hidden] f32 on the backend: token embeddings with features merged
-  Tensor cos, sin;            // [n, head_dim] f32 host: the rotary table of each prompt position
-  int64_t next_position = 0;  // rotary position of the first generated token (1-D from then on)
+  Tensor embeds;              // [n, hidden] f32 on the backend: token embeddings with features merged (and
+                              // learned position embeddings added, for models without rotary)
+  Tensor cos, sin;            // [n, head_dim] f32 host: the rotary table of each position (rotary models)
+  int64_t next_position = 0;  // position of the first generated token (1-D from then on)
 };
 
 // Turns a prepared, left-padded batch into one PromptRows per row (using the session's workspace for

@@ -31,6 +31,9 @@ struct DecoderLayerConfig {
   Activation activation = Activation::Silu;
   float norm_eps = 1e-6f;
   int64_t sliding_window = 0;  // > 0: each position attends to the last `sliding_window` positions (Mistral)
+  bool layer_norm = false;     // LayerNorm with bias (OPT) instead of RMSNorm
+  bool gated_mlp = true;       // down(act(gate(x)) * up(x)); false: fc2(act(fc1(x))) (OPT)
+  bool rotary = true;          // false: no rotary; positions are learned embeddings added to the input (OPT)
 };
 
 // HF parameter names inside one layer; the defaults are Llama's (also Qwen2's and Mistral's).
@@ -38,6 +41,7 @@ struct DecoderLayerNames {
   std::string input_norm = "input_layernorm", post_norm = "post_attention_layernorm";
   std::string q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj", o = "self_attn.o_proj";
   std::string gate = "mlp.gate_proj", up = "mlp.up_proj", down = "mlp.down_proj";
+  std::string fc1 = "mlp.fc1", fc2 = "mlp.fc2";  // the plain MLP (gated_mlp false)
 };
 
 class DecoderLayer {
