@@ -93,6 +93,11 @@ void ClipVisionTower::declare(std::vector<TensorSpec>& specs, const std::string&
   add_norm(specs, prefix + ".post_layernorm", v.hidden_size, true);
 }
 
+void ClipVisionTower::add_ops(std::vector<Op>& ops, const ClipVisionConfig& v) {
+  vlm::add_ops(ops, {Op::Patchify, Op::Matmul, Op::Add, Op::LayerNorm, Op::Slice, Op::Concat});
+  VitBlock::add_ops(ops, block_config(v));
+}
+
 Tensor ClipVisionTower::hidden_states(Backend& backend, const Tensor& host_pixels, std::span<const int64_t> layers,
                                       bool drop_class_token, Trace* trace) const {
   const auto& v = config_;

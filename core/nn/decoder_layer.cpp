@@ -53,6 +53,12 @@ void DecoderLayer::declare(std::vector<TensorSpec>& specs, const std::string& pr
   }
 }
 
+void DecoderLayer::add_ops(std::vector<Op>& ops, const DecoderLayerConfig& c) {
+  vlm::add_ops(ops, {Op::Matmul, Op::Attention, Op::Add, c.layer_norm ? Op::LayerNorm : Op::RmsNorm,
+                     c.gated_mlp ? Op::GatedActivation : Op::Activation});
+  if (c.rotary) vlm::add_ops(ops, {Op::Rotary});
+}
+
 void DecoderLayer::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin,
                            std::span<const SequenceRows> sequences, KVCache& cache, int layer) const {
   Backend& be = ws.backend();

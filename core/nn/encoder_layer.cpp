@@ -47,6 +47,10 @@ void EncoderLayer::declare(std::vector<TensorSpec>& specs, const std::string& pr
   add_norm(specs, p + n.mlp_norm, c.hidden, true);
 }
 
+void EncoderLayer::add_ops(std::vector<Op>& ops) {
+  vlm::add_ops(ops, {Op::Matmul, Op::Attention, Op::Add, Op::LayerNorm, Op::Activation});
+}
+
 void EncoderLayer::forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor* cross,
                            std::span<const int64_t> cross_segments) const {
   Backend& be = ws.backend();

@@ -31,6 +31,11 @@ void TextModel::declare(std::vector<TensorSpec>& specs, const TextModelConfig& c
   specs.push_back({c.lm_head + ".weight", Shape{c.vocab_size, hidden}, c.tie_word_embeddings});
 }
 
+void TextModel::add_ops(std::vector<Op>& ops, const TextModelConfig& c) {
+  vlm::add_ops(ops, {Op::Embedding, Op::Convert});
+  DecoderLayer::add_ops(ops, c.layer);
+}
+
 void TextModel::embed(Workspace& ws, std::span<const int64_t> ids, Tensor& out) const {
   for (const int64_t id : ids)
     if (id < 0 || id >= config_.vocab_size)

@@ -39,6 +39,11 @@ void VitBlock::declare(std::vector<TensorSpec>& specs, const std::string& prefix
   add_linear(specs, p + n.fc2, c.mlp_hidden, c.dim, true);
 }
 
+void VitBlock::add_ops(std::vector<Op>& ops, const VitBlockConfig& c) {
+  vlm::add_ops(ops, {Op::Matmul, Op::Attention, Op::Add, Op::LayerNorm, Op::Activation});
+  if (c.fused_qkv) vlm::add_ops(ops, {Op::Slice});
+}
+
 void VitBlock::forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor& cos,
                        const Tensor& sin) const {
   Backend& be = ws.backend();

@@ -8,9 +8,14 @@ std::vector<TensorSpec> Family::expected_tensors(const ConfigView& config) const
   return qwen2_vl::expected_tensors(Config::from(config));
 }
 
-std::vector<Op> Family::required_ops(const ConfigView&) const {
-  return {Op::Matmul, Op::Attention, Op::RmsNorm, Op::LayerNorm, Op::Activation, Op::GatedActivation,
-          Op::Rotary, Op::Embedding, Op::Add, Op::Concat, Op::Slice, Op::Permute};
+std::vector<Op> Family::required_ops(const ConfigView& view) const {
+  const Config c = Config::from(view);
+  std::vector<Op> ops;
+  VitBlock::add_ops(ops, c.vision.block());
+  TextModel::add_ops(ops, c.text_model());
+  // 2-D vision rotary, the patch merger (LayerNorm, GELU MLP) and pixel reordering.
+  add_ops(ops, {Op::Rotary, Op::LayerNorm, Op::Activation, Op::Concat, Op::Slice, Op::Permute});
+  return ops;
 }
 
 std::unique_ptr<vlm::Model> Family::load(const LoadContext& context) const {

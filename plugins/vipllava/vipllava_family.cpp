@@ -8,9 +8,13 @@ std::vector<TensorSpec> Family::expected_tensors(const ConfigView& config) const
   return vipllava::expected_tensors(Config::from(config));
 }
 
-std::vector<Op> Family::required_ops(const ConfigView&) const {
-  return {Op::Matmul, Op::Attention, Op::RmsNorm, Op::LayerNorm, Op::Activation, Op::GatedActivation,
-          Op::Rotary, Op::Embedding, Op::Add, Op::Concat, Op::Slice, Op::Patchify};
+std::vector<Op> Family::required_ops(const ConfigView& view) const {
+  const Config c = Config::from(view);
+  std::vector<Op> ops;
+  ClipVisionTower::add_ops(ops, c.vision);
+  TextModel::add_ops(ops, c.text_model());
+  add_ops(ops, {Op::LayerNorm, Op::Matmul, Op::Activation});  // the projector
+  return ops;
 }
 
 std::unique_ptr<vlm::Model> Family::load(const LoadContext& context) const {

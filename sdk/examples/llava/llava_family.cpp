@@ -124,9 +124,13 @@ class Family final : public ModelFamily {
     TextModel::declare(specs, c.text_model());
     return specs;
   }
-  std::vector<Op> required_ops(const ConfigView&) const override {
-    return {Op::Matmul, Op::Attention, Op::RmsNorm, Op::LayerNorm, Op::Activation, Op::GatedActivation,
-            Op::Rotary, Op::Embedding, Op::Add, Op::Concat, Op::Slice, Op::Patchify};
+  std::vector<Op> required_ops(const ConfigView& view) const override {
+    const Config c = Config::from(view);
+    std::vector<Op> ops;
+    ClipVisionTower::add_ops(ops, c.vision);
+    TextModel::add_ops(ops, c.text_model());
+    add_ops(ops, {Op::Matmul, Op::Activation});  // the projector
+    return ops;
   }
   std::unique_ptr<vlm::Model> load(const LoadContext& context) const override { return std::make_unique<Model>(context); }
   std::vector<std::string> synth_sizes() const override { return {"tiny"}; }

@@ -1,4 +1,7 @@
 #pragma once
+#include <algorithm>
+#include <initializer_list>
+#include <vector>
 // The op vocabulary a backend provides and a model declares it needs. A model's required ops are checked
 // against the backend at load, so a missing op fails there, by name, never silently at run time.
 #include <cstdint>
@@ -36,5 +39,11 @@ constexpr std::string_view op_name(Op op) {
 }
 
 enum class Activation : uint8_t { GeluErf, GeluTanh, QuickGelu, Silu, Relu };
+
+// Adds `more` to `ops`, each once: blocks list the ops they call, families take the union.
+inline void add_ops(std::vector<Op>& ops, std::initializer_list<Op> more) {
+  for (const Op op : more)
+    if (std::find(ops.begin(), ops.end(), op) == ops.end()) ops.push_back(op);
+}
 
 }  // namespace vlm

@@ -43,6 +43,7 @@ class ClipVisionTower {
   static ClipVisionTower load(const WeightLoader& weights, const std::string& prefix, const ClipVisionConfig& config);
   // Every tensor CLIPVisionModel saves (post_layernorm too, which hidden-state readers do not use).
   static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const ClipVisionConfig& config);
+  static void add_ops(std::vector<Op>& ops, const ClipVisionConfig& config);
 
   // pixel_values [images, C, S, S] (host, S = image_size) -> the hidden states at `layers` (resolved
   // indices, in order), the class token dropped when `drop_class_token`, concatenated along the width:

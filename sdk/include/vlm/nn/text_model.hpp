@@ -32,6 +32,8 @@ class TextModel {
   static TextModel load(const WeightLoader& weights, const TextModelConfig& config);
   // The tensors load() reads (lm_head optional when tied: HF does not save it).
   static void declare(std::vector<TensorSpec>& specs, const TextModelConfig& config);
+  // The ops of the model and of its sessions (a bf16 KV cache converts what it stores).
+  static void add_ops(std::vector<Op>& ops, const TextModelConfig& config);
   const TextModelConfig& config() const { return config_; }
 
   // ids (host, i64, N) -> out [N, hidden] f32 on the backend. Errors name any id outside the vocabulary.

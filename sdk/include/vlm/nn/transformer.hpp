@@ -51,6 +51,8 @@ class DecoderLayer {
   // The tensors load() reads, for checkpoint validation and `vlm synth` (kept beside load: one place).
   static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const DecoderLayerConfig& config,
                       const DecoderLayerNames& names = {});
+  // The backend ops forward() calls (a family's required_ops is the union of its blocks').
+  static void add_ops(std::vector<Op>& ops, const DecoderLayerConfig& config);
   // hidden [N, hidden] (the rows of every sequence in `sequences`) is updated in place; cos/sin [N, head_dim]
   // are each row's rotary table. Projections and the MLP run over all N rows at once; attention runs per
   // sequence over its slot of `cache`, where the layer's keys and values are stored at the slot's current
@@ -91,6 +93,7 @@ class EncoderLayer {
                            const EncoderLayerNames& names = {});
   static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const EncoderLayerConfig& config,
                       const EncoderLayerNames& names = {});
+  static void add_ops(std::vector<Op>& ops);
   // x [N, hidden] updated in place; rows attend within their `segments` (one per sequence; empty = one).
   // With cross-attention, segment i of x also attends to segment i of `cross` [M, cross_width]
   // (cross_segments; empty = one).
@@ -124,6 +127,8 @@ class VitBlock {
                        const VitBlockNames& names = {});
   static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const VitBlockConfig& config,
                       const VitBlockNames& names = {});
+  // Without Rotary: the caller adds it when it passes rotary tables.
+  static void add_ops(std::vector<Op>& ops, const VitBlockConfig& config);
   // x [N, dim] updated in place; tokens attend only within their segment (`segments` are lengths summing
   // to N; empty = one segment). cos/sin [N, head_dim] or undefined (no rotary).
   void forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor& cos, const Tensor& sin) const;
