@@ -34,10 +34,7 @@ LlamaConfig LlamaConfig::from(const ConfigView& t) {
   c.attention_bias = t.get_or("attention_bias", c.attention_bias);
   c.mlp_bias = t.get_or("mlp_bias", c.mlp_bias);
   c.tie_word_embeddings = t.get_or("tie_word_embeddings", c.tie_word_embeddings);
-  // Only plain RoPE: scaled variants (linear, dynamic, llama3, ...) would silently change the positions.
-  const ConfigView rope = t.child("rope_scaling");
-  const std::string rope_type = rope.get_any_or<std::string>({"rope_type", "type"}, "default");
-  if (rope_type != "default") fail("{}: rope type '{}' is not supported", rope.where("rope_type"), rope_type);
+  c.rope_scaling = RopeScaling::from(t.child("rope_scaling"));
   for (const auto& [key, value] : {std::pair{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
                                    {"intermediate_size", c.intermediate_size},
                                    {"num_hidden_layers", c.num_hidden_layers},
@@ -72,7 +69,7 @@ TextModelConfig LlamaConfig::text_model(const std::string& prefix, const std::st
 
 PlaceholderDecoder::PlaceholderDecoder(const LlamaConfig& config, const TextModelConfig& model, int64_t placeholder,
                                        const WeightLoader& weights, Backend& backend)
-    : TextModelDecoder(backend, TextModel::load(weights, model), rope_inverse_frequencies(config.head_dim, config.rope_theta)),
+    : TextModelDecoder(backend, TextModel::load(weights, model), rope_inverse_frequencies(config.head_dim, config.rope_theta, config.rope_scaling)),
       config_(config),
       placeholder_(placeholder) {}
 

@@ -36,6 +36,49 @@ std::vector<float> rope_inverse_frequencies(int64_t dim, double theta) {
   return inv;
 }
 
+RopeScaling RopeScaling::from(const ConfigView& view) {
+  RopeScaling s;
+  s.type = view.get_any_or<std::string>({"rope_type", "type"}, "default");
+  if (s.type == "default") return s;
+  if (s.type != "linear" && s.type != "llama3")
+    fail("{}: rope type '{}' is not supported (default, linear, llama3)", view.where("rope_type"), s.type);
+  s.factor = view.get<double>("factor");
+  if (!(s.factor >= 1.0)) fail("{}: must be at least 1, found {}", view.where("factor"), s.factor);
+  if (s.type == "llama3") {
+    s.low_freq_factor = view.get<double>("low_freq_factor");
+    s.high_freq_factor = view.get<double>("high_freq_factor");
+    s.original_max_position_embeddings = view.get<int64_t>("original_max_position_embeddings");
+    if (!(s.high_freq_factor > s.low_freq_factor) || s.low_freq_factor <= 0 || s.original_max_position_embeddings <= 0)
+      fail("{}: llama3 scaling needs 0 < low_freq_factor < high_freq_factor and a positive "
+           "original_max_position_embeddings",
+           view.where("low_freq_factor"));
+  }
+  return s;
+}
+
+std::vector<float> rope_inverse_frequencies(int64_t dim, double theta, const RopeScaling& scaling) {
+  std::vector<float> inv = rope_inverse_frequencies(dim, theta);
+  const float factor = float(scaling.factor);
+  if (scaling.type == "linear") {
+    for (float& f : inv) f /= factor;
+  } else if (scaling.type == "llama3") {
+    // transformers' _compute_llama3_parameters, in its f32 arithmetic and order.
+    const double old_context = double(scaling.original_max_position_embeddings);
+    const float low_wavelen = float(old_context / scaling.low_freq_factor);
+    const float high_wavelen = float(old_context / scaling.high_freq_factor);
+    const float low = float(scaling.low_freq_factor), span = float(scaling.high_freq_factor - scaling.low_freq_factor);
+    for (float& f : inv) {
+      const float wavelen = float(2.0 * M_PI) / f;
+      const float scaled = wavelen > low_wavelen ? f / factor : f;
+      const float smooth = (float(old_context) / wavelen - low) / span;
+      const float smoothed = (1.0f - smooth) * scaled / factor + smooth * scaled;
+      const bool medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
+      f = medium ? smoothed : scaled;
+    }
+  }
+  return inv;
+}
+
 void rope_tables_1d(std::span<const int64_t> positions, std::span<const float> inv_freq, Tensor& cos, Tensor& sin) {
   const int64_t rows = int64_t(positions.size()), half = int64_t(inv_freq.size());
   check_table(cos, rows, 2 * half, "cos");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "vlm/io/config.hpp"
+#include "vlm/nn/rotary.hpp"
 #include "vlm/nn/text_session.hpp"
 
 namespace vlm {
@@ -24,12 +25,13 @@ struct LlamaConfig {
   int64_t max_position_embeddings = 2048;
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
+  RopeScaling rope_scaling;  // default, linear or llama3 (Llama 3.x)
   bool attention_bias = false;
   bool mlp_bias = false;
   bool tie_word_embeddings = false;
 
-  // From a text_config object (model_type llama or absent); validates, and refuses scaled RoPE variants
-  // rather than silently computing other positions. Errors name the key.
+  // From a text_config object (model_type llama or absent); validates, and refuses RoPE variants it cannot
+  // compute exactly rather than silently computing other positions. Errors name the key.
   static LlamaConfig from(const ConfigView& text_config);
   // The shared TextModel with Llama's tensor names under `prefix` (e.g. "language_model.model").
   TextModelConfig text_model(const std::string& prefix, const std::string& lm_head) const;
