@@ -1,8 +1,14 @@
 #include "vlm/nn/text_model.hpp"
 
+#include <algorithm>
+
 #include "vlm/util/error.hpp"
 
 namespace vlm {
+
+bool TextModelConfig::is_cross_layer(int64_t index) const {
+  return std::find(cross_layers.begin(), cross_layers.end(), index) != cross_layers.end();
+}
 
 TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c) {
   TextModel m;
@@ -11,13 +17,26 @@ TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c)
   m.embed_tokens_ = weights.load(c.prefix + "." + c.embed + ".weight", Shape{c.vocab_size, hidden});
   if (!c.positions.empty())
     m.positions_ = weights.load(c.prefix + "." + c.positions + ".weight", Shape{c.max_positions + c.position_offset, hidden});
-  for (int64_t i = 0; i < c.layers; ++i)
-    m.layers_.push_back(DecoderLayer::load(weights, c.prefix + ".layers." + std::to_string(i), c.layer, c.names));
+  for (const int64_t index : c.cross_layers)
+    if (index < 0 || index >= c.layers) fail("cross-attention layer {} is outside the {} layers", index, c.layers);
+  for (int64_t i = 0; i < c.layers; ++i) {
+    const std::string p = c.prefix + ".layers." + std::to_string(i);
+    if (c.is_cross_layer(i)) {
+      m.order_.push_back(-int64_t(m.cross_.size()) - 1);
+      m.cross_.push_back(CrossAttentionLayer::load(weights, p, c.layer, c.cross_names));
+    } else {
+      m.order_.push_back(int64_t(m.layers_.size()));
+      m.layers_.push_back(DecoderLayer::load(weights, p, c.layer, c.names));
+    }
+  }
   const std::string norm = c.prefix + "." + c.final_norm;
   m.norm_ = c.layer.layer_norm ? Norm::layer(weights, norm, hidden, c.layer.norm_eps, true)
                                : Norm::rms(weights, norm, hidden, c.layer.norm_eps);
   // Hugging Face ties (and ignores a saved lm_head) when tie_word_embeddings is true.
-  m.lm_head_ = c.tie_word_embeddings ? m.embed_tokens_ : weights.load(c.lm_head + ".weight", Shape{c.vocab_size, hidden});
+  if (c.output_vocab() > c.vocab_size)
+    fail("{}: an LM head of {} rows is wider than the {} embeddings", c.lm_head, c.output_vocab(), c.vocab_size);
+  m.lm_head_ = c.tie_word_embeddings ? m.embed_tokens_.rows(0, c.output_vocab())
+                                     : weights.load(c.lm_head + ".weight", Shape{c.output_vocab(), hidden});
   return m;
 }
 
@@ -26,14 +45,27 @@ void TextModel::declare(std::vector<TensorSpec>& specs, const TextModelConfig& c
   specs.push_back({c.prefix + "." + c.embed + ".weight", Shape{c.vocab_size, hidden}});
   if (!c.positions.empty())
     specs.push_back({c.prefix + "." + c.positions + ".weight", Shape{c.max_positions + c.position_offset, hidden}});
-  for (int64_t i = 0; i < c.layers; ++i) DecoderLayer::declare(specs, c.prefix + ".layers." + std::to_string(i), c.layer, c.names);
+  for (int64_t i = 0; i < c.layers; ++i) {
+    const std::string p = c.prefix + ".layers." + std::to_string(i);
+    if (c.is_cross_layer(i))
+      CrossAttentionLayer::declare(specs, p, c.layer, c.cross_names);
+    else
+      DecoderLayer::declare(specs, p, c.layer, c.names);
+  }
   add_norm(specs, c.prefix + "." + c.final_norm, hidden, c.layer.layer_norm);
-  specs.push_back({c.lm_head + ".weight", Shape{c.vocab_size, hidden}, c.tie_word_embeddings});
+  specs.push_back({c.lm_head + ".weight", Shape{c.output_vocab(), hidden}, c.tie_word_embeddings});
 }
 
 void TextModel::add_ops(std::vector<Op>& ops, const TextModelConfig& c) {
   vlm::add_ops(ops, {Op::Embedding, Op::Convert});
   DecoderLayer::add_ops(ops, c.layer);
+  if (!c.cross_layers.empty()) CrossAttentionLayer::add_ops(ops);
+}
+
+std::vector<CrossKV> TextModel::project_cross(Workspace& ws, const Tensor& states) const {
+  std::vector<CrossKV> out;
+  for (const auto& layer : cross_) out.push_back(layer.project(ws, states));
+  return out;
 }
 
 void TextModel::embed(Workspace& ws, std::span<const int64_t> ids, Tensor& out) const {
@@ -49,7 +81,12 @@ void TextModel::embed(Workspace& ws, std::span<const int64_t> ids, Tensor& out) 
 void TextModel::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin,
                         std::span<const SequenceRows> sequences, KVCache& cache) const {
   for (const auto& seq : sequences) cache.check_room(seq.slot, seq.count);  // before anything is written
-  for (size_t i = 0; i < layers_.size(); ++i) layers_[i].forward(ws, hidden, cos, sin, sequences, cache, int(i));
+  for (const int64_t index : order_) {
+    if (index >= 0)
+      layers_[size_t(index)].forward(ws, hidden, cos, sin, sequences, cache, int(index));
+    else
+      cross_[size_t(-index - 1)].forward(ws, hidden, sequences, int(-index - 1));
+  }
   for (const auto& seq : sequences) cache.advance(seq.slot, seq.count);
 }
 

@@ -66,7 +66,7 @@ TextModelSession::TextModelSession(const TextModel& model, Backend& backend, con
       inv_freq_(inv_freq),
       build_prompts_(std::move(build_prompts)),
       ws_(backend),
-      cache_(backend, model.config().layers, options.max_sequences, session_length(options, max_context),
+      cache_(backend, model.self_attention_layers(), options.max_sequences, session_length(options, max_context),
              model.config().layer.kv_heads, model.config().layer.head_dim, options.kv_dtype) {}
 
 TextModelSession::Sequence& TextModelSession::find(SequenceId sequence) {
@@ -131,7 +131,9 @@ StepOutput TextModelSession::forward(std::span<const StepInput> inputs) {
     for (const auto& r : rows_)
       if (r.slot == s.slot) fail("sequence {} appears twice in one forward", in.sequence);
     cache_.check_room(s.slot, count);
-    rows_.push_back({s.slot, N, count});
+    // Cross-attention mask rows: the prompt's own, then its last row for every generated position.
+    const int64_t prompt_rows = s.prompt.embeds.dim(0);
+    rows_.push_back({s.slot, N, count, s.prompt.cross.get(), in.token >= 0 ? prompt_rows - 1 : s.prompt_done});
     N += count;
   }
 
@@ -198,7 +200,7 @@ StepOutput TextModelSession::forward(std::span<const StepInput> inputs) {
     Tensor dst = selected.rows(m, 1);
     backend_->copy(hidden.rows(picked_[size_t(m)], 1), dst);
   }
-  Tensor logits = ws_.get("session.logits", Shape{M, model_->config().vocab_size});
+  Tensor logits = ws_.get("session.logits", Shape{M, model_->config().output_vocab()});
   model_->logits(ws_, selected, logits);
   out.logits = backend_->download(logits);
   if (any_all) {

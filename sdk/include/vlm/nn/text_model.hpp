@@ -25,6 +25,13 @@ struct TextModelConfig {
   std::string positions;
   int64_t position_offset = 0, max_positions = 0;
   DecoderLayerNames names;
+  // Layer indices that are gated cross-attention layers (Mllama's cross_attention_layers); the rest are
+  // self-attention DecoderLayers. Each kind keeps its own names.
+  std::vector<int64_t> cross_layers;
+  CrossAttentionLayerNames cross_names;
+  int64_t lm_head_vocab = 0;  // LM head rows when they differ from the embedding rows (Mllama); 0 = vocab_size
+  int64_t output_vocab() const { return lm_head_vocab ? lm_head_vocab : vocab_size; }
+  bool is_cross_layer(int64_t index) const;
 };
 
 class TextModel {
@@ -50,6 +57,10 @@ class TextModel {
   // Final norm only (HF's last_hidden_state).
   void final_norm(Backend& backend, const Tensor& hidden_rows, Tensor& out) const;
   int64_t hidden_size() const { return config_.layer.hidden; }
+  int64_t self_attention_layers() const { return int64_t(layers_.size()); }  // the KV cache's layers
+  int64_t cross_attention_layers() const { return int64_t(cross_.size()); }
+  // A sequence's image states [T, hidden] -> keys and values for every cross-attention layer.
+  std::vector<CrossKV> project_cross(Workspace& ws, const Tensor& states) const;
   int64_t head_dim() const { return config_.layer.head_dim; }
 
  private:
@@ -57,6 +68,8 @@ class TextModel {
   Tensor embed_tokens_;
   Tensor positions_;  // learned absolute positions, or undefined
   std::vector<DecoderLayer> layers_;
+  std::vector<CrossAttentionLayer> cross_;
+  std::vector<int64_t> order_;  // per layer index: >= 0 a self-attention layer, < 0 cross layer -(order + 1)
   Norm norm_;
   Tensor lm_head_;  // the embedding table when tied
 };

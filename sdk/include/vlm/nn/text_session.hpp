@@ -5,6 +5,7 @@
 // features merged) and rotary positions.
 #include <functional>
 #include <map>
+#include <memory>
 
 #include "vlm/model/components.hpp"
 #include "vlm/nn/text_model.hpp"
@@ -17,6 +18,8 @@ struct PromptRows {
                               // learned position embeddings added, for models without rotary)
   Tensor cos, sin;            // [n, head_dim] f32 host: the rotary table of each position (rotary models)
   int64_t next_position = 0;  // position of the first generated token (1-D from then on)
+  // Cross-attention models: this row's image keys/values and masks (null = no images, layers skipped).
+  std::shared_ptr<const CrossContext> cross;
 };
 
 // Turns a prepared, left-padded batch into one PromptRows per row (using the session's workspace for

@@ -15,12 +15,31 @@
 
 namespace vlm {
 
+// Keys and values of one sequence's cross-attention states for one cross-attention layer, computed once
+// per request: [T, kv_heads, head_dim] each.
+struct CrossKV {
+  Tensor k, v;
+};
+
+// A sequence's cross-attention context (Mllama): per cross-attention layer its keys and values, and per
+// prompt position the additive mask over the T states and whether the position attends to any state
+// (Hugging Face's full_text_row_masked_out_mask, which gates the layer's MLP). Generated positions reuse
+// the last prompt position's row, as Hugging Face extends the mask.
+struct CrossContext {
+  std::vector<CrossKV> layers;  // one per cross-attention layer, in layer order
+  Tensor mask;                  // [n, T] f32 host, additive (0 = attend)
+  std::vector<float> row_gate;  // [n]: 1 or 0
+};
+
 // One sequence's share of a batched forward: rows [first, first + count) of the batch are its next
 // positions, kept in KV-cache slot `slot`. Sequences in one forward may be at different lengths, and a
-// prompt chunk may sit beside single decode tokens of other sequences.
+// prompt chunk may sit beside single decode tokens of other sequences. `cross` (or null) is the sequence's
+// cross-attention context and `cross_row` the mask row of its first row here.
 struct SequenceRows {
   int slot = 0;
   int64_t first = 0, count = 0;
+  const CrossContext* cross = nullptr;
+  int64_t cross_row = 0;
 };
 
 struct DecoderLayerConfig {
@@ -65,6 +84,38 @@ class DecoderLayer {
   DecoderLayerConfig config_;
   Norm input_norm_, post_norm_;
   Linear q_, k_, v_, o_, gate_, up_, down_;
+};
+
+// HF names inside a gated cross-attention decoder layer; the defaults are Mllama's.
+struct CrossAttentionLayerNames {
+  std::string input_norm = "input_layernorm", post_norm = "post_attention_layernorm";
+  std::string q = "cross_attn.q_proj", k = "cross_attn.k_proj", v = "cross_attn.v_proj", o = "cross_attn.o_proj";
+  std::string q_norm = "cross_attn.q_norm", k_norm = "cross_attn.k_norm";
+  std::string attn_gate = "cross_attn_attn_gate", mlp_gate = "cross_attn_mlp_gate";
+  std::string gate = "mlp.gate_proj", up = "mlp.up_proj", down = "mlp.down_proj";
+};
+
+// Mllama's gated cross-attention decoder layer: text positions attend to their sequence's image states.
+//   x += tanh(attn_gate) * O(CrossAttention(q_norm(Q(norm(x))), k_norm(K(states)), V(states), mask))
+//   x += tanh(mlp_gate) * row_gate * MLP(post_norm(x))
+// Sequences without a cross context pass through unchanged (Hugging Face skips the layer without images).
+class CrossAttentionLayer {
+ public:
+  static CrossAttentionLayer load(const WeightLoader& weights, const std::string& prefix,
+                                  const DecoderLayerConfig& config, const CrossAttentionLayerNames& names = {});
+  static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const DecoderLayerConfig& config,
+                      const CrossAttentionLayerNames& names = {});
+  static void add_ops(std::vector<Op>& ops);
+  // states [T, hidden] -> keys and values for this layer (k_norm applied), kept for the whole request.
+  CrossKV project(Workspace& ws, const Tensor& states) const;
+  // hidden [N, hidden] in place; `layer` is this layer's index among the cross-attention layers.
+  void forward(Workspace& ws, Tensor& hidden, std::span<const SequenceRows> sequences, int layer) const;
+
+ private:
+  DecoderLayerConfig config_;
+  Norm input_norm_, post_norm_, q_norm_, k_norm_;
+  Linear q_, k_, v_, o_, gate_, up_, down_;
+  float attn_gate_ = 0.0f, mlp_gate_ = 0.0f;  // tanh of the stored gates
 };
 
 struct EncoderLayerConfig {
