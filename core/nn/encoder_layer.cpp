@@ -99,4 +99,33 @@ void EncoderLayer::forward(Workspace& ws, Tensor& x, std::span<const int64_t> se
   mlp_norm_.forward(be, projected, x);
 }
 
+namespace {
+
+EncoderLayerConfig layer_config(const EncoderStackConfig& c, int64_t index) {
+  EncoderLayerConfig layer = c.layer;
+  if (!c.has_cross(index)) layer.cross_width = 0;
+  return layer;
+}
+
+}  // namespace
+
+EncoderStack EncoderStack::load(const WeightLoader& w, const std::string& prefix, const EncoderStackConfig& c,
+                                const EncoderLayerNames& n) {
+  EncoderStack stack;
+  for (int64_t i = 0; i < c.layers; ++i)
+    stack.layers_.push_back(EncoderLayer::load(w, prefix + "." + std::to_string(i), layer_config(c, i), n));
+  return stack;
+}
+
+void EncoderStack::declare(std::vector<TensorSpec>& specs, const std::string& prefix, const EncoderStackConfig& c,
+                           const EncoderLayerNames& n) {
+  for (int64_t i = 0; i < c.layers; ++i) EncoderLayer::declare(specs, prefix + "." + std::to_string(i), layer_config(c, i), n);
+}
+
+void EncoderStack::forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor* cross,
+                           std::span<const int64_t> cross_segments) const {
+  for (const auto& layer : layers_)
+    layer.forward(ws, x, segments, layer.config().cross_width > 0 ? cross : nullptr, cross_segments);
+}
+
 }  // namespace vlm

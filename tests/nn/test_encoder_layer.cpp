@@ -164,6 +164,34 @@ TEST_CASE("encoder layer (post-norm, BERT) matches the reference, with and witho
   }
 }
 
+TEST_CASE("encoder stack: layers by index, cross-attention every other layer", "[nn][encoder]") {
+  EncoderStackConfig c;
+  c.layers = 3;
+  c.layer.hidden = 16;
+  c.layer.heads = 2;
+  c.layer.intermediate = 24;
+  c.layer.cross_width = 8;
+  c.cross_every = 2;  // layers 0 and 2 cross-attend (the Q-Former's cross_attention_frequency)
+  std::vector<TensorSpec> specs;
+  EncoderStack::declare(specs, "encoder.layer", c);
+  CHECK(specs.size() == 26u + 16u + 26u);
+  const Weights w = make_weights(specs, 50);
+  const EncoderStack stack = EncoderStack::load(WeightLoader(*w.checkpoint, cpu()), "encoder.layer", c);
+  Tensor x = random_f32({4, 16}, 60);
+  const Tensor cross = random_f32({3, 8}, 61), x_in = x.clone();
+  Workspace ws(cpu());
+  stack.forward(ws, x, {}, &cross);
+
+  Matrix expected = rows_of(x_in, 0, 4);
+  const Matrix states = rows_of(cross, 0, 3);
+  for (int64_t i = 0; i < 3; ++i) {
+    EncoderLayerConfig layer = c.layer;
+    if (!c.has_cross(i)) layer.cross_width = 0;
+    expected = bert_layer(w, "encoder.layer." + std::to_string(i), layer, expected, 4, states, 3);
+  }
+  require_close(x, expected, 0.0, 1e-4);
+}
+
 TEST_CASE("encoder layer refuses missing or unexpected cross states", "[nn][encoder][errors]") {
   EncoderLayerConfig c;
   c.hidden = 8;

@@ -158,6 +158,31 @@ class EncoderLayer {
   Norm attn_norm_, cross_norm_, mlp_norm_;
 };
 
+// A stack of EncoderLayers ("<prefix>.<i>"), the layers with cross-attention chosen by index (the BLIP-2
+// Q-Former cross-attends every cross_attention_frequency layers; RoBERTa never; BridgeTower's cross-modal
+// layers always).
+struct EncoderStackConfig {
+  int64_t layers = 0;
+  EncoderLayerConfig layer;                // cross_width is the width of the cross states, when any layer has them
+  int64_t cross_every = 0;                 // > 0: layer i cross-attends when i % cross_every == 0; 0: none
+  bool has_cross(int64_t index) const { return layer.cross_width > 0 && cross_every > 0 && index % cross_every == 0; }
+};
+
+class EncoderStack {
+ public:
+  static EncoderStack load(const WeightLoader& weights, const std::string& prefix, const EncoderStackConfig& config,
+                           const EncoderLayerNames& names = {});
+  static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const EncoderStackConfig& config,
+                      const EncoderLayerNames& names = {});
+  // Every layer over x [N, hidden] in place (see EncoderLayer::forward); `cross` is used by the layers that
+  // cross-attend.
+  void forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor* cross = nullptr,
+               std::span<const int64_t> cross_segments = {}) const;
+
+ private:
+  std::vector<EncoderLayer> layers_;
+};
+
 struct VitBlockConfig {
   int64_t dim = 0, heads = 0, mlp_hidden = 0;
   Activation activation = Activation::QuickGelu;
