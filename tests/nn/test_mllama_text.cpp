@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/decoder_only_model.hpp"
 #include "support/fixture.hpp"
 #include "support/shared_data.hpp"
 #include "vlm/generate/generate.hpp"
@@ -103,23 +104,6 @@ class MllamaTextDecoder final : public TextModelDecoder {
   int64_t max_positions_;
 };
 
-class NoProcessor final : public Processor {
- public:
-  ModelInputs prepare(std::span<const Prompt>) const override { fail("not used"); }
-  std::string decode(std::span<const int64_t>, bool) const override { return {}; }
-};
-
-class DecoderOnly final : public Model {
- public:
-  explicit DecoderOnly(std::unique_ptr<Decoder> decoder) : decoder_(std::move(decoder)) {}
-  Processor& processor() override { return processor_; }
-  Decoder* decoder() override { return decoder_.get(); }
-
- private:
-  NoProcessor processor_;
-  std::unique_ptr<Decoder> decoder_;
-};
-
 }  // namespace
 
 TEST_CASE("the text blocks configured as Mllama match its language model, cross-attention included",
@@ -135,7 +119,7 @@ TEST_CASE("the text blocks configured as Mllama match its language model, cross-
     INFO(spec.name);
     CHECK(checkpoint->has_tensor(spec.name));
   }
-  DecoderOnly model(std::make_unique<MllamaTextDecoder>(config, WeightLoader(*checkpoint, *backend), *backend));
+  DecoderOnlyModel model(std::make_unique<MllamaTextDecoder>(config, WeightLoader(*checkpoint, *backend), *backend));
   GenerationConfig generation =
       GenerationConfig::from_checkpoint(checkpoint->generation_config(), checkpoint->config());
   generation.do_sample = false;

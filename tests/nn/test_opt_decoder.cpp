@@ -6,6 +6,7 @@
 // Tolerance: 1e-4 max abs error, ids exact.
 #include <catch2/catch.hpp>
 
+#include "support/decoder_only_model.hpp"
 #include "support/fixture.hpp"
 #include "support/shared_data.hpp"
 #include "vlm/generate/generate.hpp"
@@ -82,23 +83,6 @@ class OptDecoder final : public TextModelDecoder {
   int64_t image_token_;
 };
 
-class NoProcessor final : public Processor {
- public:
-  ModelInputs prepare(std::span<const Prompt>) const override { fail("not used"); }
-  std::string decode(std::span<const int64_t>, bool) const override { return {}; }
-};
-
-class DecoderOnly final : public Model {
- public:
-  explicit DecoderOnly(std::unique_ptr<Decoder> decoder) : decoder_(std::move(decoder)) {}
-  Processor& processor() override { return processor_; }
-  Decoder* decoder() override { return decoder_.get(); }
-
- private:
-  NoProcessor processor_;
-  std::unique_ptr<Decoder> decoder_;
-};
-
 }  // namespace
 
 TEST_CASE("the decoder blocks configured as OPT match BLIP-2's language model", "[nn][opt][fixture][parity]") {
@@ -114,7 +98,7 @@ TEST_CASE("the decoder blocks configured as OPT match BLIP-2's language model", 
     CHECK((checkpoint->has_tensor(spec.name) || spec.optional));
   }
   const WeightLoader weights(*checkpoint, *backend);
-  DecoderOnly model(std::make_unique<OptDecoder>(config, checkpoint->config().get<int64_t>("image_token_index"),
+  DecoderOnlyModel model(std::make_unique<OptDecoder>(config, checkpoint->config().get<int64_t>("image_token_index"),
                                                  weights, *backend));
   GenerationConfig generation =
       GenerationConfig::from_checkpoint(checkpoint->generation_config(), checkpoint->config());
