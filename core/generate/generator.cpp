@@ -162,7 +162,8 @@ void Generator::finish(Active& request, const std::string& reason) {
 std::vector<StepEvent> Generator::step() {
   std::vector<StepEvent> events;
   if (active_.empty()) return events;
-  // Decode tokens first, then prompt chunks within the step's prompt budget (in admission order).
+  // Every decoding request feeds its last token; waiting prompts run chunks within the step's prompt
+  // budget, in admission order (a prompt that gets no budget this step waits for the next).
   inputs_.clear();
   int64_t budget = std::max<int64_t>(1, options_.prefill_chunk);
   bool any_prompt = false;

@@ -84,10 +84,18 @@ std::vector<SequenceId> TextModelSession::admit(const ModelInputs& inputs, const
   if (int64_t(prompts.size()) + active() > cache_.slots())
     fail("decoder session: {} more sequence(s) do not fit beside the {} active (room for {})", prompts.size(), active(),
          cache_.slots());
-  for (const auto& p : prompts)
-    if (p.embeds.dim(0) > cache_.capacity())
-      fail("a prompt of {} tokens does not fit the {} positions reserved per sequence", p.embeds.dim(0),
-           cache_.capacity());
+  const bool rotary = model_->config().layer.rotary;
+  for (const auto& p : prompts) {
+    if (!p.embeds.defined() || p.embeds.rank() != 2 || p.embeds.dim(1) != model_->hidden_size())
+      fail("decoder session: a prompt row's embeddings must be [n, {}]", model_->hidden_size());
+    const int64_t n = p.embeds.dim(0);
+    if (rotary && !(p.cos.defined() && p.sin.defined() && p.cos.numel() == n * model_->head_dim() &&
+                    p.sin.numel() == n * model_->head_dim() && p.cos.is_host() && p.sin.is_host()))
+      fail("decoder session: a prompt row of {} positions needs host rotary tables of [{}, {}]", n, n,
+           model_->head_dim());
+    if (n > cache_.capacity())
+      fail("a prompt of {} tokens does not fit the {} positions reserved per sequence", n, cache_.capacity());
+  }
   std::vector<SequenceId> ids;
   for (auto& p : prompts) {
     Sequence seq;
