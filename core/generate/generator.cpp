@@ -17,12 +17,6 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-bool has_pixels(const ModelInputs& inputs) {
-  for (const auto& [name, t] : inputs.tensors)
-    if (name.starts_with("pixel_values") && t.numel() > 0) return true;
-  return false;
-}
-
 // Position in `text` of the earliest stop string, or npos.
 size_t find_stop(const std::string& text, const std::vector<std::string>& stops) {
   size_t best = std::string::npos;
@@ -46,13 +40,6 @@ size_t possible_stop_start(const std::string& text, const std::vector<std::strin
       }
   }
   return longest;
-}
-
-// Vision encoder + connector over a prepared batch (undefined when it has no pixels).
-Tensor encode_vision(Model& model, const ModelInputs& inputs, Trace* trace) {
-  if (!has_pixels(inputs) || !model.vision_encoder()) return Tensor();
-  Tensor vision = model.vision_encoder()->encode(inputs, trace);
-  return model.connector() ? model.connector()->project(vision, inputs, trace) : vision;
 }
 
 Decoder& text_decoder(Model& model) {
@@ -127,7 +114,7 @@ std::vector<SequenceId> Generator::admit(const ModelInputs& inputs, const Genera
   Tensor encoded;
   if (!features) {
     const auto start = Clock::now();
-    encoded = encode_vision(*model_, inputs, trace);
+    encoded = vision_features(*model_, {}, inputs, nullptr, trace);
     vision_ms_ += ms_since(start);
     features = &encoded;
   }
@@ -269,7 +256,7 @@ std::vector<double> score_continuation(Model& model, const ModelInputs& inputs, 
   SessionOptions options;
   options.max_length = int64_t(row.size());
   auto session = decoder.open_session(options);
-  const Tensor features = encode_vision(model, inputs, nullptr);
+  const Tensor features = vision_features(model, {}, inputs, nullptr, nullptr);
   const SequenceId sequence = session->admit(inputs, features.defined() ? &features : nullptr, nullptr).front();
   const StepInput input{sequence, -1, 0, true};
   const StepOutput out = session->forward(std::span<const StepInput>(&input, 1));

@@ -88,14 +88,11 @@ std::vector<PromptRows> PlaceholderDecoder::prompt_rows(const ModelInputs& input
   if (trace && trace->wants("inputs_embeds")) trace->record("inputs_embeds", hidden);
 
   // Positions 0..n-1 over the real tokens; generation continues at n.
-  std::vector<int64_t> positions(size_t(B * S), 0), next(static_cast<size_t>(B), 0);
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t s = 0; s < S; ++s)
-      if (mask_span[size_t(b * S + s)]) positions[size_t(b * S + s)] = next[size_t(b)]++;
+  const MaskPositions p = positions_from_mask(mask_span, B, 0);
   Tensor cos = Tensor::zeros(Shape{B * S, config_.head_dim}, DType::F32);
   Tensor sin = Tensor::zeros(Shape{B * S, config_.head_dim}, DType::F32);
-  rope_tables_1d(positions, inv_freq_, cos, sin);
-  return split_padded_batch(*backend_, hidden, cos, sin, mask_span, B, next);
+  rope_tables_1d(p.positions, inv_freq_, cos, sin);
+  return split_padded_batch(*backend_, hidden, cos, sin, mask_span, B, p.next);
 }
 
 }  // namespace vlm

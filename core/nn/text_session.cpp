@@ -24,6 +24,15 @@ Tensor& staging(Tensor& t, int64_t rows, int64_t width) {
 
 }  // namespace
 
+MaskPositions positions_from_mask(std::span<const int64_t> mask, int64_t batch, int64_t padding) {
+  const int64_t S = int64_t(mask.size()) / batch;
+  MaskPositions p{std::vector<int64_t>(mask.size(), padding), std::vector<int64_t>(static_cast<size_t>(batch), 0)};
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t s = 0; s < S; ++s)
+      if (mask[size_t(b * S + s)]) p.positions[size_t(b * S + s)] = p.next[size_t(b)]++;
+  return p;
+}
+
 std::vector<PromptRows> split_padded_batch(Backend& backend, const Tensor& embeds, const Tensor& cos, const Tensor& sin,
                                            std::span<const int64_t> mask, int64_t batch,
                                            std::span<const int64_t> next_positions) {

@@ -73,12 +73,10 @@ class MllamaTextDecoder final : public TextModelDecoder {
     Tensor flat = hidden.reshape(Shape{B * S, H});
     model_.embed(ws, id_span, flat);
     if (trace && trace->wants("inputs_embeds")) trace->record("inputs_embeds", hidden);
-    std::vector<int64_t> positions(size_t(B * S), 1), next(static_cast<size_t>(B), 0);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t s = 0; s < S; ++s)
-        if (mask_span[size_t(b * S + s)]) positions[size_t(b * S + s)] = next[size_t(b)]++;
+    const MaskPositions p = positions_from_mask(mask_span, B, 1);  // HF's masked_fill(mask == 0, 1)
+    const auto& next = p.next;
     Tensor cos = Tensor::zeros(Shape{B * S, D}, DType::F32), sin = Tensor::zeros(Shape{B * S, D}, DType::F32);
-    rope_tables_1d(positions, inv_freq_, cos, sin);
+    rope_tables_1d(p.positions, inv_freq_, cos, sin);
     auto rows = split_padded_batch(*backend_, hidden, cos, sin, mask_span, B, next);
 
     const Tensor& states = inputs.at("cross_attention_states");  // [B, images, tiles, patches, H]

@@ -71,14 +71,11 @@ class OptDecoder final : public TextModelDecoder {
     Tensor flat = hidden.reshape(Shape{B * S, H});
     model_.embed(ws, id_span, flat);
     merge_features(*backend_, id_span, image_token_, vision ? *vision : Tensor(), flat, "image");
-    std::vector<int64_t> positions(size_t(B * S), -1), next(static_cast<size_t>(B), 0);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t s = 0; s < S; ++s)
-        if (mask_span[size_t(b * S + s)]) positions[size_t(b * S + s)] = next[size_t(b)]++;
-    model_.add_positions(ws, positions, flat);
+    const MaskPositions p = positions_from_mask(mask_span, B, -1);  // OPT: padding at -1
+    model_.add_positions(ws, p.positions, flat);
     if (trace && trace->wants("inputs_embeds")) trace->record("inputs_embeds", hidden);
     const Tensor no_rotary = Tensor::zeros(Shape{B * S, 0}, DType::F32);
-    return split_padded_batch(*backend_, hidden, no_rotary, no_rotary, mask_span, B, next);
+    return split_padded_batch(*backend_, hidden, no_rotary, no_rotary, mask_span, B, p.next);
   }
   int64_t image_token_;
 };

@@ -25,61 +25,35 @@ inline __m512 widen_masked(const uint16_t* p, __mmask16 mask) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, p)), 16));
 }
 
-// One weight row's dot products with every activation row, added to acc.
-template <int M>
-inline void accumulate(const uint16_t* wr, int64_t k, int64_t full, __mmask16 tail, const float* xf, __m512* acc) {
-  for (int64_t kk = 0; kk < full; kk += 16) {
-    const __m512 wv = widen(wr + kk);
-    for (int r = 0; r < M; ++r) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(xf + r * k + kk), wv, acc[r]);
+// R consecutive weight rows from n against every activation row: R * M independent accumulators hide the
+// FMA latency; M and R are fixed at compile time so they stay in registers.
+template <int M, int R>
+inline void weight_rows(int64_t n, int64_t k, const float* xf, const uint16_t* w, const float* bias, float* out,
+                        int64_t ldo) {
+  const int64_t full = k / 16 * 16;
+  const __mmask16 tail = __mmask16((1u << (k - full)) - 1u);
+  __m512 acc[R][M];
+  for (int j = 0; j < R; ++j)
+    for (int r = 0; r < M; ++r) acc[j][r] = _mm512_setzero_ps();
+  for (int64_t kk = 0; kk < k; kk += 16) {
+    const bool last = kk == full;  // the masked remainder of k
+    __m512 wv[R];
+    for (int j = 0; j < R; ++j) wv[j] = last ? widen_masked(w + (n + j) * k + kk, tail) : widen(w + (n + j) * k + kk);
+    for (int r = 0; r < M; ++r) {
+      const __m512 xv = last ? _mm512_maskz_loadu_ps(tail, xf + r * k + kk) : _mm512_loadu_ps(xf + r * k + kk);
+      for (int j = 0; j < R; ++j) acc[j][r] = _mm512_fmadd_ps(xv, wv[j], acc[j][r]);
+    }
   }
-  if (full < k) {
-    const __m512 wv = widen_masked(wr + full, tail);
-    for (int r = 0; r < M; ++r) acc[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, xf + r * k + full), wv, acc[r]);
-  }
+  for (int j = 0; j < R; ++j)
+    for (int r = 0; r < M; ++r) out[r * ldo + n + j] = _mm512_reduce_add_ps(acc[j][r]) + (bias ? bias[n + j] : 0.0f);
 }
 
-// Rows of x against weight rows [n0, n1), two weight rows at a time so 2 * M independent accumulators hide
-// the FMA latency; M is fixed at compile time so they stay in registers.
 template <int M>
 void rows_block(int64_t n0, int64_t n1, int64_t k, const float* xf, const uint16_t* w, const float* bias, float* out,
                 int64_t ldo) {
-  const int64_t full = k / 16 * 16;
-  const __mmask16 tail = __mmask16((1u << (k - full)) - 1u);
   int64_t n = n0;
-  for (; n + 2 <= n1; n += 2) {
-    __m512 acc[2 * M];
-    for (int r = 0; r < 2 * M; ++r) acc[r] = _mm512_setzero_ps();
-    const uint16_t* w0 = w + n * k;
-    const uint16_t* w1 = w0 + k;
-    for (int64_t kk = 0; kk < full; kk += 16) {
-      const __m512 a = widen(w0 + kk), b = widen(w1 + kk);
-      for (int r = 0; r < M; ++r) {
-        const __m512 xv = _mm512_loadu_ps(xf + r * k + kk);
-        acc[r] = _mm512_fmadd_ps(xv, a, acc[r]);
-        acc[M + r] = _mm512_fmadd_ps(xv, b, acc[M + r]);
-      }
-    }
-    if (full < k) {
-      const __m512 a = widen_masked(w0 + full, tail), b = widen_masked(w1 + full, tail);
-      for (int r = 0; r < M; ++r) {
-        const __m512 xv = _mm512_maskz_loadu_ps(tail, xf + r * k + full);
-        acc[r] = _mm512_fmadd_ps(xv, a, acc[r]);
-        acc[M + r] = _mm512_fmadd_ps(xv, b, acc[M + r]);
-      }
-    }
-    const float b0 = bias ? bias[n] : 0.0f, b1 = bias ? bias[n + 1] : 0.0f;
-    for (int r = 0; r < M; ++r) {
-      out[r * ldo + n] = _mm512_reduce_add_ps(acc[r]) + b0;
-      out[r * ldo + n + 1] = _mm512_reduce_add_ps(acc[M + r]) + b1;
-    }
-  }
-  for (; n < n1; ++n) {
-    __m512 acc[M];
-    for (int r = 0; r < M; ++r) acc[r] = _mm512_setzero_ps();
-    accumulate<M>(w + n * k, k, full, tail, xf, acc);
-    const float b = bias ? bias[n] : 0.0f;
-    for (int r = 0; r < M; ++r) out[r * ldo + n] = _mm512_reduce_add_ps(acc[r]) + b;
-  }
+  for (; n + 2 <= n1; n += 2) weight_rows<M, 2>(n, k, xf, w, bias, out, ldo);
+  if (n < n1) weight_rows<M, 1>(n, k, xf, w, bias, out, ldo);
 }
 
 #endif
@@ -87,60 +61,41 @@ void rows_block(int64_t n0, int64_t n1, int64_t k, const float* xf, const uint16
 #if defined(__AVX512BF16__)
 // The same with vdpbf16ps: pairs of bf16 products summed in f32, straight from the bf16 rows (no widening,
 // half the activation loads). This is the instruction oneDNN's own bf16 kernels use.
+template <int M, int R>
+inline void weight_rows_dp(int64_t n, int64_t k, const uint16_t* x, const uint16_t* w, const float* bias, float* out,
+                           int64_t ldo) {
+  const int64_t full = k / 32 * 32;
+  const __mmask32 tail = __mmask32((uint64_t(1) << (k - full)) - 1u);
+  __m512 acc[R][M];
+  for (int j = 0; j < R; ++j)
+    for (int r = 0; r < M; ++r) acc[j][r] = _mm512_setzero_ps();
+  for (int64_t kk = 0; kk < k; kk += 32) {
+    const bool last = kk == full;  // the masked remainder of k
+    auto load = [&](const uint16_t* p) {
+      return last ? (__m512bh)_mm512_maskz_loadu_epi16(tail, p) : (__m512bh)_mm512_loadu_si512(p);
+    };
+    __m512bh wv[R];
+    for (int j = 0; j < R; ++j) {
+      // The next weight rows, a cache line each per step: the weights stream from memory, and the
+      // hardware prefetcher alone leaves this loop waiting on them.
+      _mm_prefetch(reinterpret_cast<const char*>(w + (n + j + R) * k + kk), _MM_HINT_T0);
+      wv[j] = load(w + (n + j) * k + kk);
+    }
+    for (int r = 0; r < M; ++r) {
+      const __m512bh xv = load(x + r * k + kk);
+      for (int j = 0; j < R; ++j) acc[j][r] = _mm512_dpbf16_ps(acc[j][r], xv, wv[j]);
+    }
+  }
+  for (int j = 0; j < R; ++j)
+    for (int r = 0; r < M; ++r) out[r * ldo + n + j] = _mm512_reduce_add_ps(acc[j][r]) + (bias ? bias[n + j] : 0.0f);
+}
+
 template <int M>
 void rows_block_dp(int64_t n0, int64_t n1, int64_t k, const uint16_t* x, const uint16_t* w, const float* bias,
                    float* out, int64_t ldo) {
-  const int64_t full = k / 32 * 32;
-  const __mmask32 tail = __mmask32((uint64_t(1) << (k - full)) - 1u);
-  auto load = [](const uint16_t* p) { return (__m512bh)_mm512_loadu_si512(p); };
-  auto load_tail = [tail](const uint16_t* p) { return (__m512bh)_mm512_maskz_loadu_epi16(tail, p); };
   int64_t n = n0;
-  for (; n + 2 <= n1; n += 2) {
-    __m512 acc[2 * M];
-    for (int r = 0; r < 2 * M; ++r) acc[r] = _mm512_setzero_ps();
-    const uint16_t* w0 = w + n * k;
-    const uint16_t* w1 = w0 + k;
-    for (int64_t kk = 0; kk < full; kk += 32) {
-      // The next two weight rows, a cache line each per step: the weights stream from memory, and the
-      // hardware prefetcher alone leaves this loop waiting on them.
-      _mm_prefetch(reinterpret_cast<const char*>(w0 + 2 * k + kk), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w1 + 2 * k + kk), _MM_HINT_T0);
-      const __m512bh a = load(w0 + kk), b = load(w1 + kk);
-      for (int r = 0; r < M; ++r) {
-        const __m512bh xv = load(x + r * k + kk);
-        acc[r] = _mm512_dpbf16_ps(acc[r], xv, a);
-        acc[M + r] = _mm512_dpbf16_ps(acc[M + r], xv, b);
-      }
-    }
-    if (full < k) {
-      const __m512bh a = load_tail(w0 + full), b = load_tail(w1 + full);
-      for (int r = 0; r < M; ++r) {
-        const __m512bh xv = load_tail(x + r * k + full);
-        acc[r] = _mm512_dpbf16_ps(acc[r], xv, a);
-        acc[M + r] = _mm512_dpbf16_ps(acc[M + r], xv, b);
-      }
-    }
-    const float b0 = bias ? bias[n] : 0.0f, b1 = bias ? bias[n + 1] : 0.0f;
-    for (int r = 0; r < M; ++r) {
-      out[r * ldo + n] = _mm512_reduce_add_ps(acc[r]) + b0;
-      out[r * ldo + n + 1] = _mm512_reduce_add_ps(acc[M + r]) + b1;
-    }
-  }
-  for (; n < n1; ++n) {
-    __m512 acc[M];
-    for (int r = 0; r < M; ++r) acc[r] = _mm512_setzero_ps();
-    const uint16_t* w0 = w + n * k;
-    for (int64_t kk = 0; kk < full; kk += 32) {
-      const __m512bh a = load(w0 + kk);
-      for (int r = 0; r < M; ++r) acc[r] = _mm512_dpbf16_ps(acc[r], load(x + r * k + kk), a);
-    }
-    if (full < k) {
-      const __m512bh a = load_tail(w0 + full);
-      for (int r = 0; r < M; ++r) acc[r] = _mm512_dpbf16_ps(acc[r], load_tail(x + r * k + full), a);
-    }
-    const float b = bias ? bias[n] : 0.0f;
-    for (int r = 0; r < M; ++r) out[r * ldo + n] = _mm512_reduce_add_ps(acc[r]) + b;
-  }
+  for (; n + 2 <= n1; n += 2) weight_rows_dp<M, 2>(n, k, x, w, bias, out, ldo);
+  if (n < n1) weight_rows_dp<M, 1>(n, k, x, w, bias, out, ldo);
 }
 #endif
 

@@ -27,6 +27,13 @@ struct PromptRows {
 using PromptBuilder = std::function<std::vector<PromptRows>(const ModelInputs& inputs, const Tensor* vision,
                                                             Workspace& ws, Trace* trace)>;
 
+// Positions that count the real tokens of each row of a left-padded batch (HF: cumsum(mask) - 1):
+// positions [B * S] with `padding` where mask is 0, and next[b], the row's first generated position.
+struct MaskPositions {
+  std::vector<int64_t> positions, next;
+};
+MaskPositions positions_from_mask(std::span<const int64_t> mask, int64_t batch, int64_t padding);
+
 // The usual PromptBuilder ending: a left-padded batch's embeddings [B * S, hidden] (backend) and host
 // rotary tables [B * S, head_dim] become one PromptRows per row, keeping the positions `mask` [B * S]
 // marks real. next_positions[b] is row b's first generated position.
