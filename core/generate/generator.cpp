@@ -146,8 +146,9 @@ void Generator::finish(Active& request, const std::string& reason) {
   session_->release(request.id);
 }
 
-std::vector<StepEvent> Generator::step() {
-  std::vector<StepEvent> events;
+const std::vector<StepEvent>& Generator::step() {
+  std::vector<StepEvent>& events = events_;
+  events.clear();
   if (active_.empty()) return events;
   // Every decoding request feeds its last token; waiting prompts run chunks within the step's prompt
   // budget, in admission order (a prompt that gets no budget this step waits for the next).
@@ -167,7 +168,7 @@ std::vector<StepEvent> Generator::step() {
     }
   }
   const auto start = Clock::now();
-  StepOutput out = session_->forward(inputs_);
+  StepOutput& out = session_->forward(inputs_);
   const int64_t vocab = out.logits.defined() ? out.logits.dim(1) : 0;
 
   for (size_t i = 0; i < inputs_.size(); ++i) {
@@ -259,7 +260,7 @@ std::vector<double> score_continuation(Model& model, const ModelInputs& inputs, 
   const Tensor features = vision_features(model, {}, inputs, nullptr, nullptr);
   const SequenceId sequence = session->admit(inputs, features.defined() ? &features : nullptr, nullptr).front();
   const StepInput input{sequence, -1, 0, true};
-  const StepOutput out = session->forward(std::span<const StepInput>(&input, 1));
+  const StepOutput& out = session->forward(std::span<const StepInput>(&input, 1));
   const int64_t n = int64_t(row.size()), vocab = out.logits.dim(1);
   std::vector<double> logprobs;
   for (int64_t i = n - continuation; i < n; ++i) {

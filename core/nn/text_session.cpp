@@ -129,7 +129,7 @@ void TextModelSession::release(SequenceId sequence) {
   sequences_.erase(sequence);
 }
 
-StepOutput TextModelSession::forward(std::span<const StepInput> inputs) {
+StepOutput& TextModelSession::forward(std::span<const StepInput> inputs) {
   if (inputs.empty()) fail("decoder session: a forward needs at least one input");
   const int64_t H = model_->hidden_size(), D = model_->head_dim();
   // Lay the batch out: each input's rows, in input order.
@@ -188,7 +188,8 @@ StepOutput TextModelSession::forward(std::span<const StepInput> inputs) {
   model_->forward(ws_, hidden, dcos, dsin, rows_, cache_);
 
   // Which rows come back: every row of all_logits inputs, else the last row when it predicts a token.
-  StepOutput out;
+  StepOutput& out = out_;
+  out.logits = out.hidden = Tensor();
   out.rows.resize(inputs.size());
   picked_.clear();
   bool any_all = false;

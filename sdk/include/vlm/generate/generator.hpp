@@ -62,8 +62,9 @@ class Generator {
   // One prompt through the processor (and the image cache, when the options name one), then admit().
   SequenceId admit(const Prompt& prompt, const GenerationConfig& config);
 
-  // Advances every active request by one step. Returns one event per request that advanced.
-  std::vector<StepEvent> step();
+  // Advances every active request by one step. Returns one event per request that advanced (valid until
+  // the next step).
+  const std::vector<StepEvent>& step();
   bool idle() const { return active_.empty(); }
   int64_t active() const { return int64_t(active_.size()); }
 
@@ -89,6 +90,7 @@ class Generator {
   std::vector<std::unique_ptr<Active>> active_;
   std::map<SequenceId, RequestState> states_;
   std::vector<StepInput> inputs_;
+  std::vector<StepEvent> events_;
   double vision_ms_ = 0, prefill_ms_ = 0, decode_ms_ = 0;
   int64_t decode_steps_ = 0;
 };

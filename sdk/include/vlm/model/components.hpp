@@ -127,8 +127,9 @@ class DecoderSession {
   virtual std::vector<SequenceId> admit(const ModelInputs& inputs, const Tensor* vision, Trace* trace) = 0;
   virtual int64_t prompt_remaining(SequenceId sequence) const = 0;  // prompt rows not run yet
   virtual int64_t length(SequenceId sequence) const = 0;            // positions run so far
-  // One forward over every input (a batch of sequences at different lengths); see StepOutput.
-  virtual StepOutput forward(std::span<const StepInput> inputs) = 0;
+  // One forward over every input (a batch of sequences at different lengths); see StepOutput. The result
+  // is the session's own, reused by the next forward (a step allocates nothing for it).
+  virtual StepOutput& forward(std::span<const StepInput> inputs) = 0;
   // Ends a sequence; its cache slot is free for the next one.
   virtual void release(SequenceId sequence) = 0;
   virtual int64_t active() const = 0;

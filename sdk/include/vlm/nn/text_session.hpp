@@ -50,7 +50,7 @@ class TextModelSession final : public DecoderSession {
   std::vector<SequenceId> admit(const ModelInputs& inputs, const Tensor* vision, Trace* trace) override;
   int64_t prompt_remaining(SequenceId sequence) const override;
   int64_t length(SequenceId sequence) const override;
-  StepOutput forward(std::span<const StepInput> inputs) override;
+  StepOutput& forward(std::span<const StepInput> inputs) override;
   void release(SequenceId sequence) override;
   int64_t active() const override { return int64_t(sequences_.size()); }
 
@@ -76,6 +76,7 @@ class TextModelSession final : public DecoderSession {
   Tensor host_cos_, host_sin_;
   std::vector<SequenceRows> rows_;
   std::vector<int64_t> picked_;  // batch rows whose logits are returned
+  StepOutput out_;
 };
 
 // A Decoder over one TextModel, whose sessions are TextModelSessions: a family derives from it and
