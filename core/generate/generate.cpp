@@ -21,9 +21,46 @@ void record_inputs(const ModelInputs& inputs, Trace* trace) {
     if (trace->wants(name)) trace->record(name, t);
 }
 
+// Per-step tensors [B, steps, width] from each request's flat per-step values (zeros after a row ends).
+Tensor per_step(const std::vector<const RequestState*>& rows, int64_t width, bool hidden) {
+  int64_t steps = 0;
+  for (const auto* r : rows) steps = std::max<int64_t>(steps, int64_t((hidden ? r->step_hidden : r->step_logits).size()) / width);
+  Tensor all = Tensor::zeros(Shape{int64_t(rows.size()), steps, width}, DType::F32);
+  for (size_t b = 0; b < rows.size(); ++b) {
+    const auto& s = hidden ? rows[b]->step_hidden : rows[b]->step_logits;
+    std::copy(s.begin(), s.end(), all.data<float>() + int64_t(b) * steps * width);
+  }
+  return all;
+}
+
+// An encoder-decoder's results (HF Seq2Seq generate): the decoder ids start from `start`; "logits" and
+// "decoder_last_hidden_state" are the teacher-forced decoder outputs over decoder_input_ids (the start
+// token and every generated id but the last), which are exactly the steps' logits and states.
+void record_decoder_results(Trace& trace, const std::vector<const RequestState*>& rows, int64_t start,
+                            int64_t filler) {
+  const int64_t batch = int64_t(rows.size());
+  int64_t longest = 0;
+  for (const auto* r : rows) longest = std::max<int64_t>(longest, int64_t(r->generated_ids.size()));
+  auto ids = [&](int64_t width, int64_t count) {
+    Tensor t = Tensor::zeros(Shape{batch, width}, DType::I64);
+    for (int64_t b = 0; b < batch; ++b) {
+      const auto& g = rows[size_t(b)]->generated_ids;
+      int64_t* out = t.data<int64_t>() + b * width;
+      out[0] = start;
+      for (int64_t i = 1; i < width; ++i) out[i] = i - 1 < std::min<int64_t>(count, int64_t(g.size())) ? g[size_t(i - 1)] : filler;
+    }
+    return t;
+  };
+  if (trace.wants("generated_full_ids")) trace.record("generated_full_ids", ids(longest + 1, longest));
+  if (longest > 0 && trace.wants("decoder_input_ids")) trace.record("decoder_input_ids", ids(longest, longest - 1));
+  if (trace.wants("logits")) trace.record("logits", per_step(rows, rows[0]->prompt_logits.dim(1), false));
+  if (trace.wants("decoder_last_hidden_state"))
+    trace.record("decoder_last_hidden_state", per_step(rows, rows[0]->prompt_hidden.dim(1), true));
+}
+
 // Dumps in Hugging Face's batch layout: per-row results placed after the row's left padding.
 void record_results(Trace& trace, const Tensor& input_ids, const Tensor& attention_mask,
-                    const std::vector<const RequestState*>& rows, int64_t filler) {
+                    const std::vector<const RequestState*>& rows, int64_t filler, int64_t start) {
   const int64_t batch = input_ids.dim(0), length = input_ids.dim(1);
   int64_t longest = 0;
   for (const auto* r : rows) longest = std::max<int64_t>(longest, int64_t(r->generated_ids.size()));
@@ -37,7 +74,9 @@ void record_results(Trace& trace, const Tensor& input_ids, const Tensor& attenti
       for (int64_t i = 0; i < longest; ++i) ids.data<int64_t>()[b * longest + i] = generated(b, i);
     trace.record("generated_ids", ids);
   }
-  if (trace.wants("generated_full_ids")) {  // what HF's generate() returns: the padded prompt, then the new ids
+  if (start >= 0) {
+    record_decoder_results(trace, rows, start, filler);
+  } else if (trace.wants("generated_full_ids")) {  // what HF's generate() returns: the padded prompt, then the new ids
     const int64_t width = length + longest;
     Tensor full = Tensor::zeros(Shape{batch, width}, DType::I64);
     for (int64_t b = 0; b < batch; ++b) {
@@ -49,7 +88,7 @@ void record_results(Trace& trace, const Tensor& input_ids, const Tensor& attenti
   }
   // Full-prompt tensors [B, S, ...]: padded positions stay zero (HF's values there average padding).
   for (const char* name : {"logits", "last_hidden_state"}) {
-    if (!trace.wants(name)) continue;
+    if (start >= 0 || !trace.wants(name)) continue;
     const bool logits = std::string_view(name) == "logits";
     const int64_t width = logits ? rows[0]->prompt_logits.dim(1) : rows[0]->prompt_hidden.dim(1);
     Tensor all = Tensor::zeros(Shape{batch, length, width}, DType::F32);
@@ -63,17 +102,8 @@ void record_results(Trace& trace, const Tensor& input_ids, const Tensor& attenti
     trace.record(name, all);
   }
   if (trace.wants("generation_step_logits")) {
-    const int64_t vocab = rows[0]->prompt_logits.dim(1);
-    int64_t steps = 0;
-    for (const auto* r : rows) steps = std::max<int64_t>(steps, int64_t(r->step_logits.size()) / vocab);
-    if (steps > 0) {
-      Tensor all = Tensor::zeros(Shape{batch, steps, vocab}, DType::F32);
-      for (int64_t b = 0; b < batch; ++b) {
-        const auto& s = rows[size_t(b)]->step_logits;
-        std::copy(s.begin(), s.end(), all.data<float>() + b * steps * vocab);
-      }
-      trace.record("generation_step_logits", all);
-    }
+    const Tensor all = per_step(rows, rows[0]->prompt_logits.dim(1), false);
+    if (all.dim(1) > 0) trace.record("generation_step_logits", all);
   }
 }
 
@@ -129,7 +159,7 @@ GenerationResult generate_from_inputs(Model& model, const ModelInputs& inputs, c
   result.timings.decode_steps = generator.decode_steps();
   if (trace) {
     const int64_t filler = config.pad_token_id.value_or(config.eos_token_ids.empty() ? 0 : config.eos_token_ids[0]);
-    record_results(*trace, input_ids, inputs.at("attention_mask"), rows, filler);
+    record_results(*trace, input_ids, inputs.at("attention_mask"), rows, filler, model.decoder()->start_token());
   }
   return result;
 }

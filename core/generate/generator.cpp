@@ -124,7 +124,12 @@ std::vector<SequenceId> Generator::admit(const ModelInputs& inputs, const Genera
         config, [this](std::span<const int64_t> t) { return model_->processor().decode(t, true); });
     request->id = ids[size_t(b)];
     request->keep_logits = keep_logits;
-    request->history.assign(input_ids.data<int64_t>() + b * length, input_ids.data<int64_t>() + (b + 1) * length);
+    // HF's repetition history is the ids generation extends: the padded prompt, or an encoder-decoder's
+    // decoder ids (its start token).
+    if (const int64_t start = decoder_->start_token(); start >= 0)
+      request->history.assign(1, start);
+    else
+      request->history.assign(input_ids.data<int64_t>() + b * length, input_ids.data<int64_t>() + (b + 1) * length);
     request->state = &states_[request->id];
     request->state->prompt_ids = std::move(prompts[size_t(b)]);
     active_.push_back(std::move(request));
@@ -158,7 +163,7 @@ const std::vector<StepEvent>& Generator::step() {
   for (auto& a : active_) {
     const int64_t remaining = session_->prompt_remaining(a->id);
     if (remaining == 0) {
-      inputs_.push_back({a->id, a->pending, 0, false});
+      inputs_.push_back({a->id, a->pending, 0, a->keep_logits});
     } else if (budget > 0) {
       // Kept logits need the whole prompt in one forward.
       const int64_t take = a->keep_logits ? remaining : std::min(remaining, budget);
@@ -192,7 +197,12 @@ const std::vector<StepEvent>& Generator::step() {
       continue;
     }
     float* row_logits = out.logits.data<float>() + (rows.first + rows.count - 1) * vocab;
-    if (a.keep_logits) a.state->step_logits.insert(a.state->step_logits.end(), row_logits, row_logits + vocab);
+    if (a.keep_logits) {
+      a.state->step_logits.insert(a.state->step_logits.end(), row_logits, row_logits + vocab);
+      const int64_t width = out.hidden.dim(1);
+      const float* row_hidden = out.hidden.data<float>() + (rows.first + rows.count - 1) * width;
+      a.state->step_hidden.insert(a.state->step_hidden.end(), row_hidden, row_hidden + width);
+    }
     const int64_t token = a.sampler.next(std::span<float>(row_logits, size_t(vocab)), a.history, generated);
     a.history.push_back(token);
     a.state->generated_ids.push_back(token);

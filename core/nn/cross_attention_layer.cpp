@@ -7,6 +7,36 @@
 
 namespace vlm {
 
+void cross_attend(Workspace& ws, const Tensor& q, std::span<const SequenceRows> sequences, int layer, float scale,
+                  Tensor& out) {
+  Backend& be = ws.backend();
+  for (const auto& seq : sequences) {
+    if (!seq.cross) continue;
+    if (layer < 0 || size_t(layer) >= seq.cross->layers.size())
+      fail("cross-attention layer {} has no keys and values ({} projected)", layer, seq.cross->layers.size());
+    const CrossKV& kv = seq.cross->layers[size_t(layer)];
+    const Tensor& mask = seq.cross->mask;
+    const int64_t T = kv.k.dim(0), rows = mask.dim(0);
+    // Prompt rows read their own mask rows; generated positions repeat the last prompt row.
+    thread_local std::vector<float> staging;  // reused: a decode step allocates nothing here
+    staging.resize(size_t(seq.count * T));
+    for (int64_t r = 0; r < seq.count; ++r) {
+      const int64_t row = std::min(seq.cross_row + r, rows - 1);
+      std::memcpy(staging.data() + r * T, mask.data<float>() + row * T, size_t(T) * sizeof(float));
+    }
+    const Tensor host_mask = Tensor::borrow(staging.data(), Shape{1, 1, seq.count, T}, DType::F32, Device::cpu(), nullptr);
+    const Tensor device_mask = ws.to_device("cross.mask", host_mask);
+    AttentionParams params;
+    params.scale = scale;
+    params.additive_mask = &device_mask;
+    const auto view = [](const Tensor& t, int64_t start, int64_t len) {
+      return t.rows(start, len).reshape(Shape{1, len, t.dim(1), t.dim(2)});
+    };
+    Tensor rows_out = view(out, seq.first, seq.count);
+    be.attention(view(q, seq.first, seq.count), view(kv.k, 0, T), view(kv.v, 0, T), rows_out, params);
+  }
+}
+
 CrossAttentionLayer CrossAttentionLayer::load(const WeightLoader& w, const std::string& prefix,
                                               const DecoderLayerConfig& c, const CrossAttentionLayerNames& n) {
   CrossAttentionLayer layer;
@@ -81,29 +111,7 @@ void CrossAttentionLayer::forward(Workspace& ws, Tensor& hidden, std::span<const
   Tensor q_heads = q.reshape(Shape{N * c.heads, c.head_dim});
   q_norm_.forward(be, q_heads, q_heads);
   Tensor attn = ws.get("cross.attn", Shape{N, c.heads, c.head_dim});
-  for (const auto& seq : sequences) {
-    if (!seq.cross) continue;
-    const CrossKV& kv = seq.cross->layers.at(size_t(layer));
-    const Tensor& mask = seq.cross->mask;
-    const int64_t T = kv.k.dim(0), rows = mask.dim(0);
-    // Prompt rows read their own mask rows; generated positions repeat the last prompt row.
-    thread_local std::vector<float> staging;  // reused: a decode step allocates nothing here
-    staging.resize(size_t(seq.count * T));
-    for (int64_t r = 0; r < seq.count; ++r) {
-      const int64_t row = std::min(seq.cross_row + r, rows - 1);
-      std::memcpy(staging.data() + r * T, mask.data<float>() + row * T, size_t(T) * sizeof(float));
-    }
-    const Tensor host_mask = Tensor::borrow(staging.data(), Shape{1, 1, seq.count, T}, DType::F32, Device::cpu(), nullptr);
-    const Tensor device_mask = ws.to_device("cross.mask", host_mask);
-    AttentionParams params;
-    params.scale = 1.0f / std::sqrt(float(c.head_dim));
-    params.additive_mask = &device_mask;
-    const auto view = [](const Tensor& t, int64_t start, int64_t len) {
-      return t.rows(start, len).reshape(Shape{1, len, t.dim(1), t.dim(2)});
-    };
-    Tensor out = view(attn, seq.first, seq.count);
-    be.attention(view(q, seq.first, seq.count), view(kv.k, 0, T), view(kv.v, 0, T), out, params);
-  }
+  cross_attend(ws, q, sequences, layer, c.scale(), attn);
   Tensor projected = ws.get("cross.proj", hidden.shape());
   o_.forward(be, attn, projected);
   for (const auto& seq : sequences) {

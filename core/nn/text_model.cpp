@@ -14,13 +14,15 @@ TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c)
   TextModel m;
   m.config_ = c;
   const int64_t hidden = c.layer.hidden;
-  m.embed_tokens_ = weights.load(c.prefix + "." + c.embed + ".weight", Shape{c.vocab_size, hidden});
+  m.embed_tokens_ = weights.load(c.embed_name() + ".weight", Shape{c.vocab_size, hidden});
   if (!c.positions.empty())
     m.positions_ = weights.load(c.prefix + "." + c.positions + ".weight", Shape{c.max_positions + c.position_offset, hidden});
   for (const int64_t index : c.cross_layers)
     if (index < 0 || index >= c.layers) fail("cross-attention layer {} is outside the {} layers", index, c.layers);
   for (int64_t i = 0; i < c.layers; ++i) {
-    const std::string p = c.prefix + ".layers." + std::to_string(i);
+    const std::string p = c.layer_name(i);
+    const bool cross = c.is_cross_layer(i) || c.layer.cross_attention;
+    m.cross_index_.push_back(cross ? int(m.cross_count_++) : -1);
     if (c.is_cross_layer(i)) {
       m.order_.push_back(-int64_t(m.cross_.size()) - 1);
       m.cross_.push_back(CrossAttentionLayer::load(weights, p, c.layer, c.cross_names));
@@ -29,6 +31,8 @@ TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c)
       m.layers_.push_back(DecoderLayer::load(weights, p, c.layer, c.names));
     }
   }
+  if (!c.relative_bias.empty())
+    m.relative_ = RelativePositionBias::load(weights, c.prefix + "." + c.relative_bias, c.layer.heads, c.relative);
   const std::string norm = c.prefix + "." + c.final_norm;
   m.norm_ = c.layer.layer_norm ? Norm::layer(weights, norm, hidden, c.layer.norm_eps, true)
                                : Norm::rms(weights, norm, hidden, c.layer.norm_eps);
@@ -42,11 +46,13 @@ TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c)
 
 void TextModel::declare(std::vector<TensorSpec>& specs, const TextModelConfig& c) {
   const int64_t hidden = c.layer.hidden;
-  specs.push_back({c.prefix + "." + c.embed + ".weight", Shape{c.vocab_size, hidden}});
+  specs.push_back({c.embed_name() + ".weight", Shape{c.vocab_size, hidden}});
   if (!c.positions.empty())
     specs.push_back({c.prefix + "." + c.positions + ".weight", Shape{c.max_positions + c.position_offset, hidden}});
+  if (!c.relative_bias.empty())
+    RelativePositionBias::declare(specs, c.prefix + "." + c.relative_bias, c.layer.heads, c.relative);
   for (int64_t i = 0; i < c.layers; ++i) {
-    const std::string p = c.prefix + ".layers." + std::to_string(i);
+    const std::string p = c.layer_name(i);
     if (c.is_cross_layer(i))
       CrossAttentionLayer::declare(specs, p, c.layer, c.cross_names);
     else
@@ -60,11 +66,17 @@ void TextModel::add_ops(std::vector<Op>& ops, const TextModelConfig& c) {
   vlm::add_ops(ops, {Op::Embedding, Op::Convert});
   DecoderLayer::add_ops(ops, c.layer);
   if (!c.cross_layers.empty()) CrossAttentionLayer::add_ops(ops);
+  if (c.lm_head_input_scale != 1.0f) vlm::add_ops(ops, {Op::Scale});
 }
 
 std::vector<CrossKV> TextModel::project_cross(Workspace& ws, const Tensor& states) const {
   std::vector<CrossKV> out;
-  for (const auto& layer : cross_) out.push_back(layer.project(ws, states));
+  for (const int64_t index : order_) {
+    if (index < 0)
+      out.push_back(cross_[size_t(-index - 1)].project(ws, states));
+    else if (config_.layer.cross_attention)
+      out.push_back(layers_[size_t(index)].project_cross(ws, states));
+  }
   return out;
 }
 
@@ -81,13 +93,46 @@ void TextModel::embed(Workspace& ws, std::span<const int64_t> ids, Tensor& out) 
 void TextModel::forward(Workspace& ws, Tensor& hidden, const Tensor& cos, const Tensor& sin,
                         std::span<const SequenceRows> sequences, KVCache& cache) const {
   for (const auto& seq : sequences) cache.check_room(seq.slot, seq.count);  // before anything is written
-  for (const int64_t index : order_) {
+  if (relative_.defined()) sequences = with_position_bias(ws, sequences, cache);
+  for (size_t i = 0; i < order_.size(); ++i) {
+    const int64_t index = order_[i];
     if (index >= 0)
-      layers_[size_t(index)].forward(ws, hidden, cos, sin, sequences, cache, int(index));
+      layers_[size_t(index)].forward(ws, hidden, cos, sin, sequences, cache, int(index), cross_index_[i]);
     else
-      cross_[size_t(-index - 1)].forward(ws, hidden, sequences, int(-index - 1));
+      cross_[size_t(-index - 1)].forward(ws, hidden, sequences, cross_index_[i]);
   }
   for (const auto& seq : sequences) cache.advance(seq.slot, seq.count);
+}
+
+std::span<const SequenceRows> TextModel::with_position_bias(Workspace& ws, std::span<const SequenceRows> sequences,
+                                                            const KVCache& cache) const {
+  // One host buffer holds every sequence's [heads, count, kv_len] block, uploaded at once; reused across
+  // forwards (grown, never shrunk).
+  thread_local std::vector<float> bias;
+  thread_local std::vector<SequenceRows> rows;
+  thread_local std::vector<Tensor> views;
+  const int64_t heads = relative_.heads();
+  size_t total = 0;
+  for (const auto& seq : sequences) total += size_t(heads * seq.count * (cache.length(seq.slot) + seq.count));
+  bias.resize(total);
+  size_t offset = 0;
+  for (const auto& seq : sequences) {
+    const int64_t past = cache.length(seq.slot), keys = past + seq.count;
+    relative_.fill(past, seq.count, keys, bias.data() + offset);
+    offset += size_t(heads * seq.count * keys);
+  }
+  const Tensor device = ws.to_device(
+      "text.position_bias", Tensor::borrow(bias.data(), Shape{int64_t(total)}, DType::F32, Device::cpu(), nullptr));
+  rows.assign(sequences.begin(), sequences.end());
+  views.resize(rows.size());
+  offset = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int64_t keys = cache.length(rows[i].slot) + rows[i].count, size = heads * rows[i].count * keys;
+    views[i] = device.rows(int64_t(offset), size).reshape(Shape{1, heads, rows[i].count, keys});
+    rows[i].position_bias = &views[i];
+    offset += size_t(size);
+  }
+  return rows;
 }
 
 void TextModel::add_positions(Workspace& ws, std::span<const int64_t> positions, Tensor& rows) const {
@@ -116,6 +161,7 @@ void TextModel::final_norm(Backend& backend, const Tensor& hidden_rows, Tensor& 
 void TextModel::logits(Workspace& ws, const Tensor& hidden_rows, Tensor& out) const {
   Tensor normed = ws.get("text.final_norm", hidden_rows.shape());
   norm_.forward(ws.backend(), hidden_rows, normed);
+  if (config_.lm_head_input_scale != 1.0f) ws.backend().scale(normed, config_.lm_head_input_scale, normed);
   ws.backend().matmul(normed, lm_head_, nullptr, out, true);
 }
 

@@ -10,6 +10,7 @@
 #include "support/shared_data.hpp"
 #include "vlm/io/checkpoint.hpp"
 #include "vlm/model/tensor_dump.hpp"
+#include "vlm/nn/embeddings.hpp"
 #include "vlm/nn/transformer.hpp"
 
 namespace vlm::test {
@@ -210,6 +211,45 @@ TEST_CASE("encoder layer refuses missing or unexpected cross states", "[nn][enco
   const Tensor cross = random_f32({2, 4}, 4);
   const std::vector<int64_t> two{1, 2}, one{2};
   CHECK_THROWS_WITH(layer.forward(ws, x, two, &cross, one), Catch::Contains("2 query segments but 1"));
+}
+
+}  // namespace vlm::test
+
+namespace vlm::test {
+
+TEST_CASE("RoBERTa positions count non-padding ids after padding_idx", "[nn][embeddings]") {
+  const std::vector<int64_t> ids{0, 5, 6, 1, 1, 7};  // padding_idx 1 (RoBERTa)
+  CHECK(positions_from_ids(ids, 1) == std::vector<int64_t>{2, 3, 4, 1, 1, 5});
+}
+
+TEST_CASE("text embeddings sum token, position and token-type rows, then LayerNorm", "[nn][embeddings]") {
+  TextEmbeddingsConfig c;
+  c.vocab_size = 10;
+  c.hidden = 8;
+  c.max_positions = 12;
+  c.type_vocab_size = 2;
+  c.padding_idx = 1;
+  std::vector<TensorSpec> specs;
+  TextEmbeddings::declare(specs, "embeddings", c);
+  REQUIRE(specs.size() == 5u);
+  const Weights w = make_weights(specs, 90);
+  const TextEmbeddings emb = TextEmbeddings::load(WeightLoader(*w.checkpoint, cpu()), "embeddings", c);
+  const std::vector<int64_t> ids{0, 4, 1, 9}, types{0, 1, 1, 0};
+  Tensor out = Tensor::zeros({4, 8}, DType::F32);
+  Workspace ws(cpu());
+  emb.forward(ws, ids, types, {}, out);
+
+  const std::vector<int64_t> positions = positions_from_ids(ids, 1);  // 2, 3, 1, 4
+  Matrix sum(4 * 8);
+  for (int64_t r = 0; r < 4; ++r)
+    for (int64_t i = 0; i < 8; ++i)
+      sum[size_t(r * 8 + i)] = w.at("embeddings.word_embeddings.weight").item(ids[size_t(r)] * 8 + i) +
+                               w.at("embeddings.position_embeddings.weight").item(positions[size_t(r)] * 8 + i) +
+                               w.at("embeddings.token_type_embeddings.weight").item(types[size_t(r)] * 8 + i);
+  require_close(out, layer_norm(sum, 4, w.at("embeddings.LayerNorm.weight"), w.at("embeddings.LayerNorm.bias"), 1e-12),
+                0.0, 1e-4);
+  CHECK_THROWS_WITH(emb.forward(ws, std::vector<int64_t>{10}, {}, {}, out),
+                    Catch::Contains("token id 10 is outside the table of 10"));
 }
 
 }  // namespace vlm::test

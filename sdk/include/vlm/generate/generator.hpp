@@ -40,9 +40,10 @@ struct RequestState {
   std::string text;                    // decoded generated text (special tokens skipped), stop string cut
   std::string finish_reason;           // empty while running
   // Only when admitted with keep_logits: the prompt's logits and final-normed hidden states [n, vocab] /
-  // [n, hidden], and the raw logits of each generated token's step [steps, vocab] (before any processor).
+  // [n, hidden], and the raw logits of each generated token's step [steps, vocab] (before any processor)
+  // with the final-normed hidden state they came from [steps, hidden].
   Tensor prompt_logits, prompt_hidden;
-  std::vector<float> step_logits;
+  std::vector<float> step_logits, step_hidden;
 };
 
 class Generator {

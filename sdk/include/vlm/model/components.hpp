@@ -141,6 +141,9 @@ class Decoder {
   virtual Conditioning conditioning() const = 0;
   virtual int64_t vocab_size() const = 0;
   virtual int64_t max_context() const = 0;  // longest sequence the model supports
+  // Encoder-decoder models: the decoder's first input (decoder_start_token_id), which generation's
+  // history and results start from; -1 for decoder-only models.
+  virtual int64_t start_token() const { return -1; }
   virtual std::unique_ptr<DecoderSession> open_session(const SessionOptions& options) const = 0;
 };
 

@@ -17,9 +17,16 @@ struct TextModelConfig {
   int64_t layers = 0;
   DecoderLayerConfig layer;
   bool tie_word_embeddings = false;
-  std::string prefix = "model";       // "<prefix>.<embed>", "<prefix>.layers.N", "<prefix>.<final_norm>"
+  std::string prefix = "model";       // "<prefix>.<embed>", "<prefix>.<layers_name>.N", "<prefix>.<final_norm>"
   std::string lm_head = "lm_head";
   std::string embed = "embed_tokens", final_norm = "norm";  // OPT: "embed_tokens", "final_layer_norm"
+  std::string layers_name = "layers";                       // T5: "block"
+  std::string embed_table;  // full name of a token table shared outside the prefix (T5: "shared"); empty: <prefix>.<embed>
+  // T5's relative position bias: "<prefix>.<relative_bias>" (e.g. block.0.layer.0.SelfAttention.relative_attention_bias),
+  // causal buckets, shared by every layer. Empty: none.
+  std::string relative_bias;
+  RelativePositionConfig relative{32, 128, false};
+  float lm_head_input_scale = 1.0f;  // T5 with tied embeddings scales the final states by d_model^-0.5
   // Learned absolute positions (layer.rotary false): "<prefix>.<positions>" [max_positions + offset, hidden],
   // row p + offset for position p (OPT: "embed_positions", offset 2). Empty: none.
   std::string positions;
@@ -32,6 +39,8 @@ struct TextModelConfig {
   int64_t lm_head_vocab = 0;  // LM head rows when they differ from the embedding rows (Mllama); 0 = vocab_size
   int64_t output_vocab() const { return lm_head_vocab ? lm_head_vocab : vocab_size; }
   bool is_cross_layer(int64_t index) const;
+  std::string embed_name() const { return embed_table.empty() ? prefix + "." + embed : embed_table; }
+  std::string layer_name(int64_t index) const { return prefix + "." + layers_name + "." + std::to_string(index); }
 };
 
 class TextModel {
@@ -58,18 +67,25 @@ class TextModel {
   void final_norm(Backend& backend, const Tensor& hidden_rows, Tensor& out) const;
   int64_t hidden_size() const { return config_.layer.hidden; }
   int64_t self_attention_layers() const { return int64_t(layers_.size()); }  // the KV cache's layers
-  int64_t cross_attention_layers() const { return int64_t(cross_.size()); }
-  // A sequence's image states [T, hidden] -> keys and values for every cross-attention layer.
+  int64_t cross_attention_layers() const { return cross_count_; }
+  // A sequence's image (or encoder) states [T, hidden] -> keys and values for every layer that cross-attends
+  // (gated cross-attention layers, and decoder layers with a cross-attention sublayer), in layer order.
   std::vector<CrossKV> project_cross(Workspace& ws, const Tensor& states) const;
   int64_t head_dim() const { return config_.layer.head_dim; }
 
  private:
+  // The sequences with each one's relative position bias for this forward (T5).
+  std::span<const SequenceRows> with_position_bias(Workspace& ws, std::span<const SequenceRows> sequences,
+                                                   const KVCache& cache) const;
   TextModelConfig config_;
   Tensor embed_tokens_;
   Tensor positions_;  // learned absolute positions, or undefined
   std::vector<DecoderLayer> layers_;
   std::vector<CrossAttentionLayer> cross_;
   std::vector<int64_t> order_;  // per layer index: >= 0 a self-attention layer, < 0 cross layer -(order + 1)
+  std::vector<int> cross_index_;  // per layer index: its index among the layers that cross-attend, or -1
+  int64_t cross_count_ = 0;
+  RelativePositionBias relative_;
   Norm norm_;
   Tensor lm_head_;  // the embedding table when tied
 };
