@@ -16,18 +16,6 @@ int64_t positive(const ConfigView& view, std::string_view key, int64_t fallback)
   return value;
 }
 
-// image_mean / image_std: one value per channel, or one for all (HF accepts both); cast to f32 as HF does.
-std::array<float, 3> per_channel(const ConfigView& view, std::string_view key, std::array<float, 3> fallback) {
-  if (!view.has(key)) return fallback;
-  if (view.json()[std::string(key)].is_number()) {
-    const float value = view.get<float>(key);
-    return {value, value, value};
-  }
-  const auto values = view.get<std::vector<double>>(key);
-  if (values.size() != 3) fail("{}: expected 3 values (one per RGB channel), found {}", view.where(key), values.size());
-  return {float(values[0]), float(values[1]), float(values[2])};
-}
-
 }  // namespace
 
 ClipImageProcessorConfig ClipImageProcessorConfig::from(const ConfigView& view) {
@@ -54,13 +42,7 @@ ClipImageProcessorConfig ClipImageProcessorConfig::from(const ConfigView& view) 
     c.crop_height = positive(crop, "height", c.crop_height);
     c.crop_width = positive(crop, "width", c.crop_width);
   }
-  c.normalization.do_rescale = view.get_or("do_rescale", c.normalization.do_rescale);
-  c.normalization.rescale_factor = view.get_or("rescale_factor", c.normalization.rescale_factor);
-  c.normalization.do_normalize = view.get_or("do_normalize", c.normalization.do_normalize);
-  c.normalization.mean = per_channel(view, "image_mean", c.normalization.mean);
-  c.normalization.std = per_channel(view, "image_std", c.normalization.std);
-  for (float s : c.normalization.std)
-    if (c.normalization.do_normalize && s == 0.f) fail("{}: image_std must not be 0", view.where("image_std"));
+  c.normalization = PixelNormalization::from(view, c.normalization);
   return c;
 }
 

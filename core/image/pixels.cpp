@@ -1,10 +1,23 @@
 #include "vlm/image/pixels.hpp"
 
+#include <vector>
+
 #include "vlm/util/error.hpp"
 
 namespace vlm {
 
 namespace {
+
+std::array<float, 3> per_channel(const ConfigView& view, std::string_view key, std::array<float, 3> fallback) {
+  if (!view.has(key)) return fallback;
+  if (view.json()[std::string(key)].is_number()) {
+    const float value = view.get<float>(key);
+    return {value, value, value};
+  }
+  const auto values = view.get<std::vector<double>>(key);
+  if (values.size() != 3) fail("{}: expected 3 values (one per RGB channel), found {}", view.where(key), values.size());
+  return {float(values[0]), float(values[1]), float(values[2])};
+}
 
 // One 8-bit sample through transformers' dtype path (this file is compiled with -ffp-contract=off so that
 // the subtraction and division stay separately rounded float32 operations, as numpy does them).
@@ -22,6 +35,17 @@ struct SampleTransform {
 };
 
 }  // namespace
+
+PixelNormalization PixelNormalization::from(const ConfigView& view, PixelNormalization c) {
+  c.do_rescale = view.get_or("do_rescale", c.do_rescale);
+  c.rescale_factor = view.get_or("rescale_factor", c.rescale_factor);
+  c.do_normalize = view.get_or("do_normalize", c.do_normalize);
+  c.mean = per_channel(view, "image_mean", c.mean);
+  c.std = per_channel(view, "image_std", c.std);
+  for (const float s : c.std)
+    if (c.do_normalize && s == 0.f) fail("{}: image_std must not be 0", view.where("image_std"));
+  return c;
+}
 
 void write_pixels(const Image& image, const PixelNormalization& norm, ChannelLayout layout, float* out) {
   const size_t pixels = size_t(image.width) * size_t(image.height);

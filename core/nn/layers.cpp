@@ -47,7 +47,7 @@ void Norm::forward(Backend& backend, const Tensor& x, Tensor& y) const {
 
 void attend_segments(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
                      std::span<const int64_t> q_segments, std::span<const int64_t> kv_segments,
-                     const AttentionParams& params) {
+                     const AttentionParams& params, const Tensor* key_masks) {
   const int64_t nq = q.dim(0), nk = k.dim(0);
   const std::vector<int64_t> whole_q{nq}, whole_k{nk};
   const auto qs = q_segments.empty() ? std::span<const int64_t>(whole_q) : q_segments;
@@ -57,12 +57,21 @@ void attend_segments(Backend& backend, const Tensor& q, const Tensor& k, const T
   auto view = [](const Tensor& t, int64_t start, int64_t len) {
     return t.rows(start, len).reshape(Shape{1, len, t.dim(1), t.dim(2)});
   };
+  if (key_masks && (key_masks->rank() != 2 || key_masks->dim(0) != int64_t(ks.size())))
+    fail("attention: key masks {} must have one row per segment ({})", key_masks->shape().str(), ks.size());
   int64_t q_start = 0, k_start = 0;
   for (size_t i = 0; i < qs.size(); ++i) {
     if (qs[i] <= 0 || ks[i] <= 0 || q_start + qs[i] > nq || k_start + ks[i] > nk)
       fail("attention: segment {} ({} queries, {} keys) does not fit {} queries and {} keys", i, qs[i], ks[i], nq, nk);
     Tensor out_rows = view(out, q_start, qs[i]);
-    backend.attention(view(q, q_start, qs[i]), view(k, k_start, ks[i]), view(v, k_start, ks[i]), out_rows, params);
+    AttentionParams segment = params;
+    Tensor mask_row;
+    if (key_masks) {
+      if (key_masks->dim(1) != ks[i]) fail("attention: key mask rows of {} for a segment of {} keys", key_masks->dim(1), ks[i]);
+      mask_row = key_masks->rows(int64_t(i), 1);
+      segment.key_mask = &mask_row;
+    }
+    backend.attention(view(q, q_start, qs[i]), view(k, k_start, ks[i]), view(v, k_start, ks[i]), out_rows, segment);
     q_start += qs[i];
     k_start += ks[i];
   }

@@ -13,18 +13,48 @@ void require_positive(const ConfigView& where, const char* key, int64_t value) {
 
 }  // namespace
 
+namespace {
+
+// `kv_heads_default_to_heads`: LlamaConfig's num_key_value_heads=None means num_attention_heads; MistralConfig's
+// default is a number of its own.
+LlamaConfig parse(const ConfigView& t, LlamaConfig c, bool kv_heads_default_to_heads);
+
+}  // namespace
+
 LlamaConfig LlamaConfig::from(const ConfigView& t) {
-  LlamaConfig c;
   if (t.has("model_type") && t.get<std::string>("model_type") != "llama")
     fail("{}: only a llama text model is supported, found '{}'", t.where("model_type"),
          t.get<std::string>("model_type"));
+  return parse(t, LlamaConfig{}, true);
+}
+
+LlamaConfig LlamaConfig::from_mistral(const ConfigView& t) {
+  if (t.has("model_type") && t.get<std::string>("model_type") != "mistral")
+    fail("{}: a mistral text model is expected, found '{}'", t.where("model_type"), t.get<std::string>("model_type"));
+  LlamaConfig d;  // MistralConfig (v4.47) defaults
+  d.intermediate_size = 14336;
+  d.num_key_value_heads = 8;
+  d.max_position_embeddings = 4096 * 32;
+  d.sliding_window = 4096;
+  LlamaConfig c = parse(t, d, false);
+  // sliding_window may be null (no window).
+  const bool present = t.json().is_object() && t.json().contains("sliding_window");
+  c.sliding_window = t.has("sliding_window") ? t.get<int64_t>("sliding_window") : present ? 0 : d.sliding_window;
+  if (c.sliding_window < 0) fail("{}: must not be negative, found {}", t.where("sliding_window"), c.sliding_window);
+  return c;
+}
+
+namespace {
+
+LlamaConfig parse(const ConfigView& t, LlamaConfig c, bool kv_heads_default_to_heads) {
   c.vocab_size = t.get_or("vocab_size", c.vocab_size);
   c.hidden_size = t.get_or("hidden_size", c.hidden_size);
   c.intermediate_size = t.get_or("intermediate_size", c.intermediate_size);
   c.num_hidden_layers = t.get_or("num_hidden_layers", c.num_hidden_layers);
   c.num_attention_heads = t.get_or("num_attention_heads", c.num_attention_heads);
   // num_key_value_heads and head_dim default from the (possibly given) head count and width.
-  c.num_key_value_heads = t.get_or("num_key_value_heads", c.num_attention_heads);
+  c.num_key_value_heads =
+      t.get_or("num_key_value_heads", kv_heads_default_to_heads ? c.num_attention_heads : c.num_key_value_heads);
   require_positive(t, "num_attention_heads", c.num_attention_heads);
   c.head_dim = t.get_or("head_dim", c.hidden_size / c.num_attention_heads);
   c.hidden_act = t.get_or<std::string>("hidden_act", c.hidden_act);
@@ -48,6 +78,8 @@ LlamaConfig LlamaConfig::from(const ConfigView& t) {
   return c;
 }
 
+}  // namespace
+
 TextModelConfig LlamaConfig::text_model(const std::string& prefix, const std::string& lm_head) const {
   TextModelConfig m;
   m.vocab_size = vocab_size;
@@ -64,6 +96,7 @@ TextModelConfig LlamaConfig::text_model(const std::string& prefix, const std::st
   m.layer.mlp_bias = mlp_bias;
   m.layer.activation = activation_from_name(hidden_act);
   m.layer.norm_eps = float(rms_norm_eps);
+  m.layer.sliding_window = sliding_window;
   return m;
 }
 

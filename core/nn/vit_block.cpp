@@ -45,7 +45,7 @@ void VitBlock::add_ops(std::vector<Op>& ops, const VitBlockConfig& c) {
 }
 
 void VitBlock::forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor& cos,
-                       const Tensor& sin) const {
+                       const Tensor& sin, const Tensor* key_masks) const {
   Backend& be = ws.backend();
   const auto& c = config_;
   const int64_t N = x.dim(0), head_dim = c.dim / c.heads;
@@ -79,7 +79,7 @@ void VitBlock::forward(Workspace& ws, Tensor& x, std::span<const int64_t> segmen
   params.scale = 1.0f / std::sqrt(float(head_dim));
   // Each segment (one image or frame) is a contiguous block of rows: attend within it only.
   const Shape rows{N, c.heads, head_dim};
-  attend_segments(be, q.reshape(rows), k.reshape(rows), v.reshape(rows), attn, segments, segments, params);
+  attend_segments(be, q.reshape(rows), k.reshape(rows), v.reshape(rows), attn, segments, segments, params, key_masks);
   Tensor projected = ws.get("vit.proj", x.shape());
   out_.forward(be, attn, projected);
   be.add(x, projected, x);

@@ -13,19 +13,6 @@ namespace vlm::qwen2_vl {
 
 namespace {
 
-std::array<float, 3> channel_values(const ConfigView& view, std::string_view key, std::array<float, 3> fallback) {
-  if (!view.has(key)) return fallback;
-  const Json& value = view.json()[std::string(key)];
-  if (value.is_number()) {  // HF accepts one value for every channel
-    const float v = value.get<float>();
-    return {v, v, v};
-  }
-  const auto values = view.get<std::vector<double>>(key);
-  if (values.size() != 3) fail("{}: expected 3 values (one per RGB channel), found {}", view.where(key), values.size());
-  // transformers casts mean and std to the image's dtype (float32) before normalising.
-  return {float(values[0]), float(values[1]), float(values[2])};
-}
-
 int64_t positive(const ConfigView& view, std::string_view key, int64_t fallback) {
   const int64_t value = view.get_or(key, fallback);
   if (value <= 0) fail("{}: must be positive, got {}", view.where(key), value);
@@ -51,11 +38,7 @@ ImageProcessorConfig ImageProcessorConfig::from(const ConfigView& view, const Js
     if (code < 0 || code > 5) fail("{}: unknown PIL resampling code {}", view.where("resample"), code);
     c.resample = resample_from_pil_code(code);
   }
-  c.normalization.do_rescale = view.get_or("do_rescale", c.normalization.do_rescale);
-  c.normalization.rescale_factor = view.get_or("rescale_factor", c.normalization.rescale_factor);
-  c.normalization.do_normalize = view.get_or("do_normalize", c.normalization.do_normalize);
-  c.normalization.mean = channel_values(view, "image_mean", c.normalization.mean);
-  c.normalization.std = channel_values(view, "image_std", c.normalization.std);
+  c.normalization = PixelNormalization::from(view, c.normalization);
   c.min_pixels = pixel_bound(view, "min_pixels", "shortest_edge", c.min_pixels);
   c.max_pixels = pixel_bound(view, "max_pixels", "longest_edge", c.max_pixels);
   c.patch_size = positive(view, "patch_size", c.patch_size);

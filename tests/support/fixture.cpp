@@ -4,6 +4,9 @@
 #include <cmath>
 #include <fstream>
 
+#include "vlm/image/load.hpp"
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "vlm/util/error.hpp"
@@ -95,6 +98,20 @@ int compare_tensors(const Fixture& fx, const std::string& case_name,
 }
 
 }  // namespace
+
+std::vector<Prompt> one_image_prompts(const Fixture& fx, const std::string& name) {
+  std::ifstream in(fx.input("messages_" + name + ".json"));
+  const OrderedJson messages = OrderedJson::parse(in);
+  const bool batched = messages.is_array() && !messages.empty() && messages[0].is_array();
+  std::vector<Prompt> prompts;
+  for (size_t i = 0; i < (batched ? messages.size() : 1); ++i) {
+    Prompt p;
+    p.messages = batched ? messages[i] : messages;
+    p.images.push_back(load_image(fx.input("image_" + name + "_" + std::to_string(i) + ".png")));
+    prompts.push_back(std::move(p));
+  }
+  return prompts;
+}
 
 int check_case(const Fixture& fx, const std::string& case_name, const std::map<std::string, Tensor, std::less<>>& dump,
                const CaseTolerances& tolerances) {

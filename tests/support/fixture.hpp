@@ -8,6 +8,7 @@
 #include <string>
 
 #include "vlm/io/config.hpp"
+#include "vlm/model/components.hpp"
 #include "vlm/io/safetensors.hpp"
 
 namespace vlm::test {
@@ -53,6 +54,10 @@ int check_case(const Fixture& fx, const std::string& case_name, const std::map<s
                const CaseTolerances& tolerances = {});
 // The same for exactly the tensors named in `only` (a test of one part of a model, e.g. its decoder fed the
 // fixture's image features); each must be listed by the fixture and produced by the run.
+// The prompts of a case whose messages_<case>.json is one conversation (single) or a list of them (batch),
+// row i with one image, image_<case>_<i>.png.
+std::vector<Prompt> one_image_prompts(const Fixture& fx, const std::string& case_name);
+
 int check_case_tensors(const Fixture& fx, const std::string& case_name,
                        const std::map<std::string, Tensor, std::less<>>& dump, const std::set<std::string>& only,
                        const CaseTolerances& tolerances = {});

@@ -2,14 +2,11 @@
 // generated with image_seq_length = 0 so that batched decoding does not attend left padding (see the
 // fixture README). reference.json states no tolerances: pixel_values 1e-5, every activation 1e-4 max abs
 // error, ids identical.
-#include <fstream>
-
 #include <catch2/catch.hpp>
 
 #include "support/fixture.hpp"
 #include "support/shared_data.hpp"
 #include "vlm/generate/generate.hpp"
-#include "vlm/image/load.hpp"
 #include "vlm/model/tensor_dump.hpp"
 #include "vlm/registry/loader.hpp"
 
@@ -19,21 +16,6 @@ namespace {
 
 constexpr double kPixelTolerance = 1e-5;
 constexpr double kActivationTolerance = 1e-4;
-
-// messages_<case>.json is one conversation (single) or a list of them (batch), one image each.
-std::vector<Prompt> fixture_prompts(const test::Fixture& fx, const std::string& name) {
-  std::ifstream in(fx.input("messages_" + name + ".json"));
-  const OrderedJson messages = OrderedJson::parse(in);
-  const bool batched = name == "batch";
-  std::vector<Prompt> prompts;
-  for (size_t i = 0; i < (batched ? messages.size() : 1); ++i) {
-    Prompt p;
-    p.messages = batched ? messages[i] : messages;
-    p.images.push_back(load_image(fx.input("image_" + name + "_" + std::to_string(i) + ".png")));
-    prompts.push_back(std::move(p));
-  }
-  return prompts;
-}
 
 }  // namespace
 
@@ -47,7 +29,7 @@ TEST_CASE("vipllava matches Hugging Face on every fixture case", "[vipllava][fix
 
   for (const std::string name : {"single", "batch"}) {
     SECTION(name) {
-      const ModelInputs inputs = loaded.model->processor().prepare(fixture_prompts(fx, name));
+      const ModelInputs inputs = loaded.model->processor().prepare(test::one_image_prompts(fx, name));
       // The fixture records the templated texts before <image> expansion (16 = (56 / 14)^2 patches).
       const auto& texts = fx.json()["cases"][name]["texts"];
       REQUIRE(inputs.texts.size() == texts.size());

@@ -7,6 +7,7 @@
 #include <array>
 
 #include "vlm/image/image.hpp"
+#include "vlm/io/config.hpp"
 #include "vlm/tensor/tensor.hpp"
 
 namespace vlm {
@@ -17,6 +18,9 @@ struct PixelNormalization {
   bool do_normalize = true;
   std::array<float, 3> mean{0.f, 0.f, 0.f};
   std::array<float, 3> std{1.f, 1.f, 1.f};
+  // do_rescale, rescale_factor, do_normalize, image_mean, image_std from a preprocessor_config.json (one
+  // value for every channel or one per channel, cast to float32 as HF does); absent keys keep `defaults`.
+  static PixelNormalization from(const ConfigView& view, PixelNormalization defaults);
 };
 
 enum class ChannelLayout { CHW, HWC };

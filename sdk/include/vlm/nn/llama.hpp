@@ -29,10 +29,14 @@ struct LlamaConfig {
   bool attention_bias = false;
   bool mlp_bias = false;
   bool tie_word_embeddings = false;
+  int64_t sliding_window = 0;  // Mistral: each position sees the last sliding_window positions; 0 = all
 
   // From a text_config object (model_type llama or absent); validates, and refuses RoPE variants it cannot
   // compute exactly rather than silently computing other positions. Errors name the key.
   static LlamaConfig from(const ConfigView& text_config);
+  // The same for model_type "mistral" (Mistral is Llama plus a sliding window), with MistralConfig's
+  // defaults for absent keys (7B shape, 8 KV heads, sliding_window 4096, 131072 positions).
+  static LlamaConfig from_mistral(const ConfigView& text_config);
   // The shared TextModel with Llama's tensor names under `prefix` (e.g. "language_model.model").
   TextModelConfig text_model(const std::string& prefix, const std::string& lm_head) const;
 };

@@ -247,8 +247,10 @@ class VitBlock {
   // Without Rotary: the caller adds it when it passes rotary tables.
   static void add_ops(std::vector<Op>& ops, const VitBlockConfig& config);
   // x [N, dim] updated in place; tokens attend only within their segment (`segments` are lengths summing
-  // to N; empty = one segment). cos/sin [N, head_dim] or undefined (no rotary).
-  void forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor& cos, const Tensor& sin) const;
+  // to N; empty = one segment). cos/sin [N, head_dim] or undefined (no rotary). `key_masks` (or null):
+  // [segments, L] u8, which keys of each (equal-length) segment may be attended (padded patches not).
+  void forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor& cos, const Tensor& sin,
+               const Tensor* key_masks = nullptr) const;
 
  private:
   VitBlockConfig config_;
