@@ -45,6 +45,14 @@ std::string image_cache_key(const registry::LoadedModel& loaded, const registry:
                      request.options.processor_overrides.dump());
 }
 
+void add_processor_options(po::options_description& options) {
+  options.add_options()
+      ("min-pixels", value_at_least<int64_t>("min-pixels", 1), "image processor: fewest pixels an image is resized to")
+      ("max-pixels", value_at_least<int64_t>("max-pixels", 1), "image processor: most pixels an image is resized to")
+      ("image-splitting", po::value<std::string>(),
+       "image processor: on | off, split each image into four crops plus itself (Idefics2's do_image_splitting)");
+}
+
 registry::LoadRequest load_request(const po::variables_map& vm) {
   registry::LoadRequest request;
   request.model = vm["model"].as<std::string>();
@@ -52,6 +60,14 @@ registry::LoadRequest load_request(const po::variables_map& vm) {
   request.threads = vm["threads"].as<int>();
   request.options.weight_dtype = dtype_option(vm);
   kv_dtype_option(vm);  // refused as a usage error before anything loads
+  auto& overrides = request.options.processor_overrides;
+  if (vm.count("min-pixels")) overrides["min_pixels"] = vm["min-pixels"].as<int64_t>();
+  if (vm.count("max-pixels")) overrides["max_pixels"] = vm["max-pixels"].as<int64_t>();
+  if (vm.count("image-splitting")) {
+    const std::string value = vm["image-splitting"].as<std::string>();
+    if (value != "on" && value != "off") throw po::error("--image-splitting must be on or off, got '" + value + "'");
+    overrides["do_image_splitting"] = value == "on";
+  }
   return request;
 }
 

@@ -44,6 +44,9 @@ inline constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();
 // --model (unless !with_model: a caller that takes the model positionally adds it itself), --device,
 // --threads, --dtype.
 void add_model_options(po::options_description& options, bool with_model = true);
+// Image processor overrides: --min-pixels, --max-pixels (Qwen2-VL), --image-splitting on|off (Idefics2).
+// load_request puts those given into LoadOptions::processor_overrides; a family refuses keys it lacks.
+void add_processor_options(po::options_description& options);
 // The load request those options describe (`model` from vm["model"]).
 registry::LoadRequest load_request(const po::variables_map& vm);
 // What image features depend on besides the pixels: the checkpoint, the weights' dtype and the processor

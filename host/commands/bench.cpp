@@ -41,6 +41,7 @@ double median(std::vector<double> v) {
 int bench_command(const std::vector<std::string>& args) {
   po::options_description options("vlm bench");
   add_model_options(options);
+  add_processor_options(options);
   options.add_options()
       ("image-size", po::value<std::string>()->default_value("448x448"), "synthetic image WIDTHxHEIGHT, or none")
       ("prompt-words", value_between<int>("prompt-words", 1, 1'000'000)->default_value(64), "words of text in the prompt")

@@ -23,9 +23,8 @@ namespace vlm::host {
 int run_command(const std::vector<std::string>& args) {
   po::options_description model_opts("model and device");
   add_model_options(model_opts);
+  add_processor_options(model_opts);
   model_opts.add_options()
-      ("min-pixels", value_at_least<int64_t>("min-pixels", 1), "image processor: fewest pixels an image is resized to")
-      ("max-pixels", value_at_least<int64_t>("max-pixels", 1), "image processor: most pixels an image is resized to")
       ("image-cache-mb", value_between<int64_t>("image-cache-mb", 0, 1 << 20)->default_value(0),
        "keep connector outputs of decoded images, MiB (0 = off); a repeated image skips the vision encoder");
   po::options_description input_opts("inputs");
@@ -73,8 +72,6 @@ int run_command(const std::vector<std::string>& args) {
   if (vm.count("prompt") && vm.count("messages")) throw po::error("--prompt and --messages exclude each other");
 
   registry::LoadRequest request = load_request(vm);
-  if (vm.count("min-pixels")) request.options.processor_overrides["min_pixels"] = vm["min-pixels"].as<int64_t>();
-  if (vm.count("max-pixels")) request.options.processor_overrides["max_pixels"] = vm["max-pixels"].as<int64_t>();
 
   // Inputs are read (and images decoded) before the model loads, so a bad file fails fast.
   const auto strings = [&](const char* key) {

@@ -7,9 +7,7 @@ Model::Model(const LoadContext& context) {
   const Config config = Config::from(checkpoint.config());
   Backend& backend = *context.backend;
   const WeightLoader weights(checkpoint, backend, context.options.weight_dtype);
-  if (!context.options.processor_overrides.is_null() && !context.options.processor_overrides.empty())
-    fail("idefics2: the image processor takes no overrides (got {})", context.options.processor_overrides.dump());
-  processor_ = std::make_unique<Processor>(checkpoint);
+  processor_ = std::make_unique<Processor>(checkpoint, context.options.processor_overrides);
   vision_ = std::make_unique<VisionEncoder>(config, weights, backend);
   connector_ = std::make_unique<Connector>(config, weights, backend);
   decoder_ = std::make_unique<PlaceholderDecoder>(config.text, config.text_model(), config.image_token_id, weights,

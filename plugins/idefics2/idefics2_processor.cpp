@@ -32,13 +32,26 @@ int64_t image_seq_len(const std::filesystem::path& dir) {
   return value;
 }
 
+ImageProcessorConfig image_config(const ConfigView& preprocessor, const Json& overrides) {
+  ImageProcessorConfig c = ImageProcessorConfig::from(preprocessor);
+  if (overrides.is_null() || overrides.empty()) return c;
+  if (!overrides.is_object()) fail("image processor overrides must be a JSON object, got {}", overrides.dump());
+  for (const auto& [key, value] : overrides.items()) {
+    if (key != "do_image_splitting")
+      fail("image processor overrides: unknown key '{}' (Idefics2 accepts do_image_splitting)", key);
+    if (!value.is_boolean()) fail("image processor overrides: do_image_splitting must be true or false");
+    c.do_image_splitting = value.get<bool>();
+  }
+  return c;
+}
+
 }  // namespace
 
-Processor::Processor(const Checkpoint& checkpoint)
+Processor::Processor(const Checkpoint& checkpoint, const Json& overrides)
     : image_seq_len_(image_seq_len(checkpoint.dir())),
       tokenizer_(Tokenizer::load(checkpoint.dir())),
       renderer_(checkpoint.dir()),
-      images_(ImageProcessorConfig::from(checkpoint.preprocessor_config())) {}
+      images_(image_config(checkpoint.preprocessor_config(), overrides)) {}
 
 std::string Processor::expand(std::string_view text) const {
   std::string one(kFake);

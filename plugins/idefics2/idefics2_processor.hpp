@@ -13,7 +13,8 @@ namespace vlm::idefics2 {
 
 class Processor final : public vlm::Processor {
  public:
-  explicit Processor(const Checkpoint& checkpoint);
+  // `overrides`: image processor settings that replace the checkpoint's ({"do_image_splitting": bool}).
+  Processor(const Checkpoint& checkpoint, const Json& overrides);
   ModelInputs prepare(std::span<const Prompt> batch) const override;
   std::string decode(std::span<const int64_t> ids, bool skip_special_tokens) const override;
   const ImageProcessor& image_processor() const { return images_; }

@@ -82,3 +82,70 @@ TEST_CASE("a synthetic tiny idefics2 checkpoint runs a chat prompt with two imag
   REQUIRE(result.generated_ids.size() == 1);
   CHECK(result.generated_ids[0].size() == 4);
 }
+
+TEST_CASE("idefics2's Mistral sliding window equals attention over only the window's tokens", "[idefics2][window]") {
+  // With one layer and window W, position p sees exactly tokens p-W+1..p: the engine's windowed prompt logits
+  // must equal, at every position, the last logits of a run over those W tokens alone (RoPE is relative, so
+  // where the run starts does not matter). A window shorter than the prompt, in prefill and in decode.
+  const auto family = registry::create_family(registry::plugin_for_model_type("idefics2"));
+  const auto dir = test::temp_dir("idefics2-window");
+  SynthRecipe recipe = family->synth_recipe("tiny");
+  recipe.config["text_config"]["num_hidden_layers"] = 1;
+  recipe.config["text_config"]["sliding_window"] = 4;
+  write_synthetic_checkpoint(*family, recipe, dir, 3, true);
+  registry::LoadRequest request;
+  request.model = dir.string();
+  request.device = "cpu";
+  auto loaded = registry::load_model(request);
+  Decoder& decoder = *loaded.model->decoder();
+
+  const std::vector<int64_t> ids{5, 17, 40, 3, 99, 12, 7, 61, 33, 2, 80, 45};
+  auto run = [&](std::span<const int64_t> tokens) {
+    ModelInputs inputs;
+    Tensor t = Tensor::zeros(Shape{1, int64_t(tokens.size())}, DType::I64), mask = t.clone();
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      t.data<int64_t>()[i] = tokens[i];
+      mask.data<int64_t>()[i] = 1;
+    }
+    inputs.tensors.emplace("input_ids", t);
+    inputs.tensors.emplace("attention_mask", mask);
+    auto session = decoder.open_session({});
+    const auto seq = session->admit(inputs, nullptr, nullptr).at(0);
+    const StepInput in{seq, -1, 0, true};
+    return session->forward(std::span(&in, 1)).logits.clone();
+  };
+  const Tensor full = run(ids);
+  const int64_t vocab = full.dim(1), W = 4;
+  for (int64_t p = 0; p < int64_t(ids.size()); ++p) {
+    INFO("position " << p);
+    const int64_t first = std::max<int64_t>(0, p - W + 1);
+    const Tensor window = run(std::span(ids).subspan(size_t(first), size_t(p - first + 1)));
+    double worst = 0;
+    for (int64_t v = 0; v < vocab; ++v)
+      worst = std::max(worst, double(std::abs(full.data<float>()[p * vocab + v] -
+                                              window.data<float>()[(window.dim(0) - 1) * vocab + v])));
+    CHECK(worst < 1e-4);
+  }
+  // Decoding token by token after a 3-token prompt gives the same logits as the windowed prefill.
+  ModelInputs prefix;
+  Tensor t = Tensor::zeros(Shape{1, 3}, DType::I64), mask = t.clone();
+  for (int64_t i = 0; i < 3; ++i) {
+    t.data<int64_t>()[i] = ids[size_t(i)];
+    mask.data<int64_t>()[i] = 1;
+  }
+  prefix.tensors.emplace("input_ids", t);
+  prefix.tensors.emplace("attention_mask", mask);
+  auto session = decoder.open_session({});
+  const auto seq = session->admit(prefix, nullptr, nullptr).at(0);
+  const StepInput first{seq, -1, 0, false};
+  session->forward(std::span(&first, 1));
+  for (int64_t p = 3; p < int64_t(ids.size()); ++p) {
+    INFO("decoded position " << p);
+    const StepInput in{seq, ids[size_t(p)], 0, false};
+    const Tensor& logits = session->forward(std::span(&in, 1)).logits;
+    double worst = 0;
+    for (int64_t v = 0; v < vocab; ++v)
+      worst = std::max(worst, double(std::abs(full.data<float>()[p * vocab + v] - logits.data<float>()[v])));
+    CHECK(worst < 1e-4);
+  }
+}
