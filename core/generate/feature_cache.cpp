@@ -96,11 +96,11 @@ Tensor vision_features(Model& model, std::span<const Prompt> prompts, const Mode
   }
   const ImageProcessor* processor = model.image_processor();
   if (!cache || cache->capacity_bytes() == 0 || trace || !images_only || images == 0 || !processor ||
-      !model.vision_encoder())
+      !model.vision_encoder() || !model.features_per_image())
     return encode_batch(model, inputs, trace);
 
-  // Image by image, in the order the processor laid them out (prompt by prompt): every family here encodes
-  // images independently, so the concatenation equals the batch's features.
+  // Image by image, in the order the processor laid them out (prompt by prompt): the family encodes images
+  // independently (features_per_image), so the concatenation equals the batch's features.
   Backend& backend = cache->backend();
   std::vector<Tensor> parts;
   int64_t rows = 0, width = 0;

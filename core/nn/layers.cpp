@@ -47,7 +47,7 @@ void Norm::forward(Backend& backend, const Tensor& x, Tensor& y) const {
 
 void attend_segments(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
                      std::span<const int64_t> q_segments, std::span<const int64_t> kv_segments,
-                     const AttentionParams& params, const Tensor* key_masks) {
+                     const AttentionParams& params, const SegmentMasks& masks) {
   const int64_t nq = q.dim(0), nk = k.dim(0);
   const std::vector<int64_t> whole_q{nq}, whole_k{nk};
   const auto qs = q_segments.empty() ? std::span<const int64_t>(whole_q) : q_segments;
@@ -57,19 +57,30 @@ void attend_segments(Backend& backend, const Tensor& q, const Tensor& k, const T
   auto view = [](const Tensor& t, int64_t start, int64_t len) {
     return t.rows(start, len).reshape(Shape{1, len, t.dim(1), t.dim(2)});
   };
-  if (key_masks && (key_masks->rank() != 2 || key_masks->dim(0) != int64_t(ks.size())))
-    fail("attention: key masks {} must have one row per segment ({})", key_masks->shape().str(), ks.size());
+  if (masks.keys && (masks.keys->rank() != 2 || masks.keys->dim(0) != int64_t(ks.size())))
+    fail("attention: key masks {} must have one row per segment ({})", masks.keys->shape().str(), ks.size());
+  if (masks.additive && (masks.additive->rank() != 3 || masks.additive->dim(0) != int64_t(ks.size())))
+    fail("attention: additive masks {} must have one [L, L] block per segment ({})", masks.additive->shape().str(),
+         ks.size());
   int64_t q_start = 0, k_start = 0;
   for (size_t i = 0; i < qs.size(); ++i) {
     if (qs[i] <= 0 || ks[i] <= 0 || q_start + qs[i] > nq || k_start + ks[i] > nk)
       fail("attention: segment {} ({} queries, {} keys) does not fit {} queries and {} keys", i, qs[i], ks[i], nq, nk);
     Tensor out_rows = view(out, q_start, qs[i]);
     AttentionParams segment = params;
-    Tensor mask_row;
-    if (key_masks) {
-      if (key_masks->dim(1) != ks[i]) fail("attention: key mask rows of {} for a segment of {} keys", key_masks->dim(1), ks[i]);
-      mask_row = key_masks->rows(int64_t(i), 1);
-      segment.key_mask = &mask_row;
+    Tensor key_row, additive_block;
+    if (masks.keys) {
+      if (masks.keys->dim(1) != ks[i])
+        fail("attention: key mask rows of {} for a segment of {} keys", masks.keys->dim(1), ks[i]);
+      key_row = masks.keys->rows(int64_t(i), 1);
+      segment.key_mask = &key_row;
+    }
+    if (masks.additive) {
+      if (masks.additive->dim(1) != qs[i] || masks.additive->dim(2) != ks[i])
+        fail("attention: an additive mask of {} for a segment of {} queries and {} keys", masks.additive->shape().str(),
+             qs[i], ks[i]);
+      additive_block = masks.additive->rows(int64_t(i), 1).reshape(Shape{1, 1, qs[i], ks[i]});
+      segment.additive_mask = &additive_block;
     }
     backend.attention(view(q, q_start, qs[i]), view(k, k_start, ks[i]), view(v, k_start, ks[i]), out_rows, segment);
     q_start += qs[i];

@@ -169,7 +169,7 @@ Tensor VisionEncoder::encode(const ModelInputs& inputs, Trace* trace) {
                                                                   Shape{n, L}, DType::U8, Device::cpu(), nullptr));
   const std::vector<int64_t> segments(size_t(n), L);
   for (const auto& layer : layers_)
-    layer.forward(ws, flat, segments, Tensor(), Tensor(), key_masks.defined() ? &key_masks : nullptr);
+    layer.forward(ws, flat, segments, Tensor(), Tensor(), SegmentMasks{key_masks.defined() ? &key_masks : nullptr});
   post_layernorm_.forward(be, flat, flat);
 
   if (trace && trace->wants("patch_attention_mask")) {

@@ -38,6 +38,10 @@ class Model {
   virtual Connector* connector() { return nullptr; }
   virtual Decoder* decoder() { return nullptr; }
   virtual Scorer* scorer() { return nullptr; }
+  // Whether a batch's connector output is the concatenation of each image's own, in order (what the
+  // image-feature cache relies on). False where the batch layout adds rows of its own (Mllama's padding
+  // images, which text without an image attends to).
+  virtual bool features_per_image() const { return true; }
 };
 
 // Everything `vlm synth` needs to write a random checkpoint in exact Hugging Face layout. The host adds

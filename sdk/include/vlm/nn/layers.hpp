@@ -31,11 +31,15 @@ struct Norm {
 // Bidirectional attention of q [Nq, heads, D] over k, v [Nk, kv_heads, D] in independent segments: the
 // i-th run of q_segments rows attends to the i-th run of kv_segments rows only (one image, one sequence;
 // empty = one segment each). out [Nq, heads, Dv]. Lengths must add up; `params` applies to every segment.
-// `key_masks` (or null): [segments, L] u8 on the backend, row i the keys segment i may attend (1) — every
-// key segment then has length L (padded images of one batch).
+// Per-segment masks, on the backend; with either, every segment has the same length L (the padded images
+// of one batch).
+struct SegmentMasks {
+  const Tensor* keys = nullptr;      // [segments, L] u8: row i the keys segment i may attend (1)
+  const Tensor* additive = nullptr;  // [segments, L, L] f32: added to segment i's scores (queries x keys)
+};
 void attend_segments(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
                      std::span<const int64_t> q_segments, std::span<const int64_t> kv_segments,
-                     const AttentionParams& params, const Tensor* key_masks = nullptr);
+                     const AttentionParams& params, const SegmentMasks& masks = {});
 
 // Activation names as they appear in HF configs ("silu", "gelu", "gelu_pytorch_tanh", "quick_gelu", ...).
 Activation activation_from_name(const std::string& name);

@@ -229,6 +229,8 @@ struct VitBlockConfig {
   Activation activation = Activation::QuickGelu;
   float norm_eps = 1e-6f;
   bool fused_qkv = false;
+  bool attention_bias = true;  // q/k/v and output projection biases (Mllama's vision layers: none)
+  bool gated = false;          // tanh-gated residual branches (Mllama's global layers: gate_attn, gate_ffn)
 };
 
 // HF names; defaults are CLIP's. Qwen2-VL: norm1/norm2, attn.qkv (fused), attn.proj, mlp.fc1/fc2.
@@ -236,6 +238,7 @@ struct VitBlockNames {
   std::string norm1 = "layer_norm1", norm2 = "layer_norm2";
   std::string qkv = "", q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj";
   std::string out = "self_attn.out_proj", fc1 = "mlp.fc1", fc2 = "mlp.fc2";
+  std::string gate_attn = "gate_attn", gate_ffn = "gate_ffn";  // gated only
 };
 
 class VitBlock {
@@ -247,15 +250,16 @@ class VitBlock {
   // Without Rotary: the caller adds it when it passes rotary tables.
   static void add_ops(std::vector<Op>& ops, const VitBlockConfig& config);
   // x [N, dim] updated in place; tokens attend only within their segment (`segments` are lengths summing
-  // to N; empty = one segment). cos/sin [N, head_dim] or undefined (no rotary). `key_masks` (or null):
-  // [segments, L] u8, which keys of each (equal-length) segment may be attended (padded patches not).
+  // to N; empty = one segment). cos/sin [N, head_dim] or undefined (no rotary). `masks`: per-segment key
+  // or additive masks (padded patches, padded tiles).
   void forward(Workspace& ws, Tensor& x, std::span<const int64_t> segments, const Tensor& cos, const Tensor& sin,
-               const Tensor* key_masks = nullptr) const;
+               const SegmentMasks& masks = {}) const;
 
  private:
   VitBlockConfig config_;
   Norm norm1_, norm2_;
   Linear qkv_, q_, k_, v_, out_, fc1_, fc2_;
+  float gate_attn_ = 1.0f, gate_ffn_ = 1.0f;  // tanh of the stored gates (gated only)
 };
 
 }  // namespace vlm
