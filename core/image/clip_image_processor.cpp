@@ -18,8 +18,9 @@ int64_t positive(const ConfigView& view, std::string_view key, int64_t fallback)
 
 }  // namespace
 
-ClipImageProcessorConfig ClipImageProcessorConfig::from(const ConfigView& view) {
-  ClipImageProcessorConfig c;
+ClipImageProcessorConfig ClipImageProcessorConfig::from(const ConfigView& view) { return from(view, {}); }
+
+ClipImageProcessorConfig ClipImageProcessorConfig::from(const ConfigView& view, ClipImageProcessorConfig c) {
   c.do_resize = view.get_or("do_resize", c.do_resize);
   if (view.has("size") && view.json()["size"].is_number_integer()) {
     c.shortest_edge = positive(view, "size", 0);  // legacy int: a shortest edge (default_to_square=False)

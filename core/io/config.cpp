@@ -58,6 +58,10 @@ ConfigView ConfigView::child(std::string_view key) const {
   return ConfigView(root_, &v, file_, path);
 }
 
+void require_positive(const ConfigView& where, std::string_view key, int64_t value) {
+  if (value <= 0) fail("{}: must be positive, found {}", where.where(key), value);
+}
+
 std::string ConfigView::where(std::string_view key) const {
   return prefix_.empty() ? fmt::format("{}: {}", file_, key) : fmt::format("{}: {}.{}", file_, prefix_, key);
 }

@@ -8,10 +8,6 @@ namespace vlm {
 
 namespace {
 
-void require_positive(const ConfigView& where, const char* key, int64_t value) {
-  if (value <= 0) fail("{}: must be positive, found {}", where.where(key), value);
-}
-
 // Small embedding tables are added to f32 activations: keep them f32 whatever the stored dtype.
 Tensor load_f32(const WeightLoader& weights, const std::string& name, const Shape& shape) {
   return weights.backend().upload(weights.checkpoint().tensor(name, shape).to(DType::F32));

@@ -7,14 +7,6 @@ namespace vlm {
 
 namespace {
 
-void require_positive(const ConfigView& where, const char* key, int64_t value) {
-  if (value <= 0) fail("{}: must be positive, found {}", where.where(key), value);
-}
-
-}  // namespace
-
-namespace {
-
 // `kv_heads_default_to_heads`: LlamaConfig's num_key_value_heads=None means num_attention_heads; MistralConfig's
 // default is a number of its own.
 LlamaConfig parse(const ConfigView& t, LlamaConfig c, bool kv_heads_default_to_heads);

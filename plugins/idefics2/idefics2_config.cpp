@@ -4,14 +4,6 @@
 
 namespace vlm::idefics2 {
 
-namespace {
-
-void require_positive(const ConfigView& where, const char* key, int64_t value) {
-  if (value <= 0) fail("{}: must be positive, found {}", where.where(key), value);
-}
-
-}  // namespace
-
 VitBlockConfig VisionConfig::block() const {
   VitBlockConfig b;
   b.dim = hidden_size;

@@ -4,14 +4,6 @@
 
 namespace vlm::mllama {
 
-namespace {
-
-void require_positive(const ConfigView& where, const char* key, int64_t value) {
-  if (value <= 0) fail("{}: must be positive, found {}", where.where(key), value);
-}
-
-}  // namespace
-
 std::vector<std::pair<int64_t, int64_t>> supported_aspect_ratios(int64_t max_tiles) {
   std::vector<std::pair<int64_t, int64_t>> out;
   for (int64_t a = 1; a <= max_tiles; ++a)

@@ -23,6 +23,8 @@ struct ClipImageProcessorConfig {
                                    {0.26862954f, 0.26130258f, 0.27577711f}};  // OPENAI_CLIP_STD
 
   // From preprocessor_config.json; absent keys keep CLIPImageProcessor's defaults.
+  // `defaults`: another processor class's defaults on the same keys (BlipImageProcessor: 384x384, no crop).
+  static ClipImageProcessorConfig from(const ConfigView& preprocessor_config, ClipImageProcessorConfig defaults);
   static ClipImageProcessorConfig from(const ConfigView& preprocessor_config);
 };
 

@@ -48,6 +48,9 @@ class ConfigView {
   std::string prefix_;
 };
 
+// Error "<file>: <key>: must be positive, found <value>" unless value > 0 (a config value already read).
+void require_positive(const ConfigView& where, std::string_view key, int64_t value);
+
 template <typename T>
 T ConfigView::get(std::string_view key) const {
   if (!has(key)) fail("{}: missing required key", where(key));

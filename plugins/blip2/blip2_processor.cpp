@@ -1,0 +1,79 @@
+#include "blip2_processor.hpp"
+
+#include <filesystem>
+
+#include "vlm/util/error.hpp"
+
+namespace vlm::blip2 {
+
+namespace {
+
+ClipImageProcessorConfig blip_defaults() {
+  ClipImageProcessorConfig c;  // BlipImageProcessor: 384x384 exactly, bicubic, no crop, OpenAI CLIP mean/std
+  c.shortest_edge.reset();
+  c.resize_height = c.resize_width = 384;
+  c.do_center_crop = false;
+  return c;
+}
+
+int64_t query_tokens(const std::filesystem::path& dir, int64_t fallback) {
+  const auto path = dir / "processor_config.json";
+  if (!std::filesystem::exists(path)) return fallback;
+  const ConfigView view = ConfigView::load(path);
+  const int64_t value = view.get_or("num_query_tokens", fallback);
+  if (value <= 0) fail("{}: must be positive, found {}", view.where("num_query_tokens"), value);
+  return value;
+}
+
+}  // namespace
+
+Processor::Processor(const Checkpoint& checkpoint, const Config& config)
+    : query_tokens_(query_tokens(checkpoint.dir(), config.num_query_tokens)),
+      image_token_(config.image_token_index),
+      tokenizer_(Tokenizer::load(checkpoint.dir())),
+      renderer_(checkpoint.dir()),
+      images_(ClipImageProcessorConfig::from(checkpoint.preprocessor_config(), blip_defaults())) {
+  if (query_tokens_ != config.num_query_tokens)
+    fail("{}: processor_config.json's num_query_tokens {} differs from config.json's {}", checkpoint.dir().string(),
+         query_tokens_, config.num_query_tokens);
+  if (images_.config().do_center_crop || images_.config().shortest_edge)
+    fail("{}: BLIP-2 resizes to a square size {{height, width}} without cropping", checkpoint.dir().string());
+}
+
+ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
+  std::vector<Image> images;
+  std::vector<std::vector<int64_t>> rows;
+  ModelInputs inputs;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Prompt& prompt = batch[i];
+    if (!prompt.videos.empty() || prompt.images.size() != 1)
+      fail("BLIP-2 takes exactly one image per prompt; prompt {} has {} image(s) and {} video(s)", i,
+           prompt.images.size(), prompt.videos.size());
+    images.push_back(prompt.images[0]);
+    std::string text = renderer_.render(prompt);
+    rows.push_back(tokenizer_->encode(text, true));
+    inputs.texts.push_back(std::move(text));
+  }
+  pad_left(rows, padding_id(*tokenizer_), inputs);
+  // The query slots go in front of the padded text (Hugging Face adds them after padding).
+  for (const char* name : {"input_ids", "attention_mask"}) {
+    const Tensor& text = inputs.at(name);
+    const int64_t B = text.dim(0), S = text.dim(1), width = query_tokens_ + S;
+    Tensor full = Tensor::zeros(Shape{B, width}, DType::I64);
+    const int64_t fill = std::string_view(name) == "input_ids" ? image_token_ : 1;
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t* out = full.data<int64_t>() + b * width;
+      std::fill_n(out, query_tokens_, fill);
+      std::copy_n(text.data<int64_t>() + b * S, S, out + query_tokens_);
+    }
+    inputs.tensors.insert_or_assign(name, std::move(full));
+  }
+  for (auto& [name, t] : images_.preprocess(images, {})) inputs.tensors.insert_or_assign(name, std::move(t));
+  return inputs;
+}
+
+std::string Processor::decode(std::span<const int64_t> ids, bool skip_special_tokens) const {
+  return tokenizer_->decode(ids, skip_special_tokens);
+}
+
+}  // namespace vlm::blip2
