@@ -8,6 +8,7 @@
 #include "../command.hpp"
 #include "../options.hpp"
 #include "vlm/generate/generate.hpp"
+#include "vlm/model/processing.hpp"
 #include "vlm/registry/loader.hpp"
 
 namespace vlm::host {
@@ -72,7 +73,11 @@ int bench_command(const std::vector<std::string>& args) {
   std::string text = "Describe";
   for (int i = 1; i < vm["prompt-words"].as<int>(); ++i) text += i % 7 ? " the picture" : " in detail.";
   content.push_back({{"type", "text"}, {"text", text}});
-  prompt.messages = OrderedJson::array({{{"role", "user"}, {"content", content}}});
+  // Checkpoints without a chat template (BLIP-2) take the text as it is; their processor places the image.
+  if (PromptRenderer(loaded.checkpoint->dir()).has_template())
+    prompt.messages = OrderedJson::array({{{"role", "user"}, {"content", content}}});
+  else
+    prompt.raw = text;
 
   GenerationConfig config = GenerationConfig::from_checkpoint(loaded.checkpoint->generation_config(),
                                                               loaded.checkpoint->config());

@@ -24,15 +24,15 @@ VitBlockConfig VisionConfig::block(bool gated) const {
   return b;
 }
 
-TextModelConfig TextConfig::text_model() const {
+TextModelConfig TextConfig::text_model(const std::string& prefix, const std::string& lm_head) const {
   TextModelConfig m;
   m.vocab_size = vocab_size + 8;  // the embeddings hold the image token and 7 more past the text vocabulary
   m.lm_head_vocab = vocab_size;
   m.layers = num_hidden_layers;
   m.cross_layers = cross_attention_layers;
   m.tie_word_embeddings = tie_word_embeddings;
-  m.prefix = "language_model.model";
-  m.lm_head = "language_model.lm_head";
+  m.prefix = prefix;
+  m.lm_head = lm_head;
   auto& l = m.layer;
   l.hidden = hidden_size;
   l.heads = num_attention_heads;
@@ -44,8 +44,46 @@ TextModelConfig TextConfig::text_model() const {
   return m;
 }
 
+TextConfig TextConfig::from(const ConfigView& t) {
+  TextConfig tc;
+  tc.vocab_size = t.get_or("vocab_size", tc.vocab_size);
+  tc.hidden_size = t.get_or("hidden_size", tc.hidden_size);
+  tc.intermediate_size = t.get_or("intermediate_size", tc.intermediate_size);
+  tc.num_hidden_layers = t.get_or("num_hidden_layers", tc.num_hidden_layers);
+  tc.num_attention_heads = t.get_or("num_attention_heads", tc.num_attention_heads);
+  tc.num_key_value_heads = t.get_or("num_key_value_heads", tc.num_key_value_heads);
+  tc.max_position_embeddings = t.get_or("max_position_embeddings", tc.max_position_embeddings);
+  tc.hidden_act = t.get_or<std::string>("hidden_act", tc.hidden_act);
+  tc.rms_norm_eps = t.get_or("rms_norm_eps", tc.rms_norm_eps);
+  tc.rope_theta = t.get_or("rope_theta", tc.rope_theta);
+  tc.tie_word_embeddings = t.get_or("tie_word_embeddings", tc.tie_word_embeddings);
+  tc.cross_attention_layers = t.get_or("cross_attention_layers", tc.cross_attention_layers);
+  // MllamaRotaryEmbedding reads rope_scaling["rope_type"]: transformers cannot run without it either.
+  if (!t.has("rope_scaling")) fail("{}: Mllama needs a rope_scaling entry (rope_type)", t.where("rope_scaling"));
+  tc.rope_scaling = RopeScaling::from(t.child("rope_scaling"));
+  for (const auto& [key, value] :
+       {std::pair{"vocab_size", tc.vocab_size}, {"hidden_size", tc.hidden_size},
+        {"intermediate_size", tc.intermediate_size}, {"num_hidden_layers", tc.num_hidden_layers},
+        {"num_attention_heads", tc.num_attention_heads}, {"num_key_value_heads", tc.num_key_value_heads},
+        {"max_position_embeddings", tc.max_position_embeddings}})
+    require_positive(t, key, value);
+  if (tc.num_attention_heads % tc.num_key_value_heads || tc.hidden_size % tc.num_attention_heads)
+    fail("{}: {} heads must divide hidden_size {} and be a multiple of {} kv heads", t.where("num_attention_heads"),
+         tc.num_attention_heads, tc.hidden_size, tc.num_key_value_heads);
+  for (const int64_t i : tc.cross_attention_layers)
+    if (i < 0 || i >= tc.num_hidden_layers)
+      fail("{}: layer {} is outside the {} layers", t.where("cross_attention_layers"), i, tc.num_hidden_layers);
+  activation_from_name(tc.hidden_act);
+  return tc;
+}
+
 Config Config::from(const ConfigView& view) {
   Config c;
+  if (view.get_or<std::string>("model_type", "mllama") == "mllama_text_model") {
+    c.text_only = true;
+    c.text = TextConfig::from(view);
+    return c;
+  }
   c.image_token_index = view.get_or("image_token_index", c.image_token_index);
 
   const ConfigView v = view.child("vision_config");
@@ -95,36 +133,8 @@ Config Config::from(const ConfigView& view) {
   }
   activation_from_name(vc.hidden_act);
 
-  const ConfigView t = view.child("text_config");
-  auto& tc = c.text;
-  tc.vocab_size = t.get_or("vocab_size", tc.vocab_size);
-  tc.hidden_size = t.get_or("hidden_size", tc.hidden_size);
-  tc.intermediate_size = t.get_or("intermediate_size", tc.intermediate_size);
-  tc.num_hidden_layers = t.get_or("num_hidden_layers", tc.num_hidden_layers);
-  tc.num_attention_heads = t.get_or("num_attention_heads", tc.num_attention_heads);
-  tc.num_key_value_heads = t.get_or("num_key_value_heads", tc.num_key_value_heads);
-  tc.max_position_embeddings = t.get_or("max_position_embeddings", tc.max_position_embeddings);
-  tc.hidden_act = t.get_or<std::string>("hidden_act", tc.hidden_act);
-  tc.rms_norm_eps = t.get_or("rms_norm_eps", tc.rms_norm_eps);
-  tc.rope_theta = t.get_or("rope_theta", tc.rope_theta);
-  tc.tie_word_embeddings = t.get_or("tie_word_embeddings", tc.tie_word_embeddings);
-  tc.cross_attention_layers = t.get_or("cross_attention_layers", tc.cross_attention_layers);
-  // MllamaRotaryEmbedding reads rope_scaling["rope_type"]: transformers cannot run without it either.
-  if (!t.has("rope_scaling")) fail("{}: Mllama needs a rope_scaling entry (rope_type)", t.where("rope_scaling"));
-  tc.rope_scaling = RopeScaling::from(t.child("rope_scaling"));
-  for (const auto& [key, value] :
-       {std::pair{"vocab_size", tc.vocab_size}, {"hidden_size", tc.hidden_size},
-        {"intermediate_size", tc.intermediate_size}, {"num_hidden_layers", tc.num_hidden_layers},
-        {"num_attention_heads", tc.num_attention_heads}, {"num_key_value_heads", tc.num_key_value_heads},
-        {"max_position_embeddings", tc.max_position_embeddings}})
-    require_positive(t, key, value);
-  if (tc.num_attention_heads % tc.num_key_value_heads || tc.hidden_size % tc.num_attention_heads)
-    fail("{}: {} heads must divide hidden_size {} and be a multiple of {} kv heads", t.where("num_attention_heads"),
-         tc.num_attention_heads, tc.hidden_size, tc.num_key_value_heads);
-  for (const int64_t i : tc.cross_attention_layers)
-    if (i < 0 || i >= tc.num_hidden_layers)
-      fail("{}: layer {} is outside the {} layers", t.where("cross_attention_layers"), i, tc.num_hidden_layers);
-  activation_from_name(tc.hidden_act);
+  c.text = TextConfig::from(view.child("text_config"));
+  const auto& tc = c.text;
   if (c.image_token_index < 0 || c.image_token_index >= tc.vocab_size + 8)
     fail("{}: {} is outside the {} embeddings", view.where("image_token_index"), c.image_token_index, tc.vocab_size + 8);
   return c;

@@ -39,13 +39,19 @@ struct TextConfig {
   std::vector<int64_t> cross_attention_layers{3, 8, 13, 18, 23, 28, 33, 38};
   bool tie_word_embeddings = false;
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
-  TextModelConfig text_model() const;
+  // Under "language_model.model" (MllamaForConditionalGeneration) or "model" (MllamaForCausalLM).
+  TextModelConfig text_model(const std::string& prefix, const std::string& lm_head) const;
+  static TextConfig from(const ConfigView& text_config);
 };
 
 struct Config {
   int64_t image_token_index = 128256;
+  bool text_only = false;  // a MllamaForCausalLM checkpoint (model_type mllama_text_model): no vision side
   VisionConfig vision;
   TextConfig text;
+  TextModelConfig text_model() const {
+    return text_only ? text.text_model("model", "lm_head") : text.text_model("language_model.model", "language_model.lm_head");
+  }
   static Config from(const ConfigView& view);  // validates: Error names the key
 };
 

@@ -8,7 +8,7 @@
 namespace vlm::mllama {
 
 Decoder::Decoder(const Config& config, const WeightLoader& weights, Backend& backend)
-    : TextModelDecoder(backend, TextModel::load(weights, config.text.text_model()),
+    : TextModelDecoder(backend, TextModel::load(weights, config.text_model()),
                        rope_inverse_frequencies(config.text.head_dim(), config.text.rope_theta, config.text.rope_scaling)),
       config_(config) {}
 

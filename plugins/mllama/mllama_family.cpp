@@ -6,9 +6,11 @@ namespace vlm::mllama {
 
 std::vector<TensorSpec> expected_tensors(const Config& c) {
   std::vector<TensorSpec> specs;
-  VisionEncoder::declare(specs, c);
-  add_linear(specs, "multi_modal_projector", c.vision.output_dim(), c.text.hidden_size, true);
-  TextModel::declare(specs, c.text.text_model());
+  if (!c.text_only) {
+    VisionEncoder::declare(specs, c);
+    add_linear(specs, "multi_modal_projector", c.vision.output_dim(), c.text.hidden_size, true);
+  }
+  TextModel::declare(specs, c.text_model());
   return specs;
 }
 
@@ -19,8 +21,8 @@ std::vector<TensorSpec> Family::expected_tensors(const ConfigView& config) const
 std::vector<Op> Family::required_ops(const ConfigView& view) const {
   const Config c = Config::from(view);
   std::vector<Op> ops;
-  VisionEncoder::add_ops(ops, c);
-  TextModel::add_ops(ops, c.text.text_model());
+  if (!c.text_only) VisionEncoder::add_ops(ops, c);
+  TextModel::add_ops(ops, c.text_model());
   return ops;
 }
 
@@ -30,6 +32,11 @@ std::unique_ptr<vlm::Model> Family::load(const LoadContext& context) const {
 
 std::string Family::summarize(const ConfigView& view) const {
   const Config c = Config::from(view);
+  if (c.text_only)
+    return fmt::format("text only (MllamaForCausalLM): {} layers ({} cross-attention, skipped without images), hidden {}, "
+                       "vocab {}",
+                       c.text.num_hidden_layers, c.text.cross_attention_layers.size(), c.text.hidden_size,
+                       c.text.vocab_size);
   return fmt::format(
       "text (llama 3): {} layers ({} cross-attention: [{}]), hidden {}, {} heads ({} kv), vocab {}; vision: {} local + "
       "{} global layers, width {}, {} heads, {}px tiles (up to {}), patch {}, intermediate layers [{}]",
@@ -47,4 +54,4 @@ SynthRecipe Family::synth_recipe(std::string_view size) const { return mllama::s
 VLM_DEFINE_MODEL_PLUGIN(vlm::mllama::Family, "mllama", "0.1.0",
                         "Mllama (Llama 3.2 Vision, MllamaForConditionalGeneration): tiled vision encoder with gated "
                         "positions and a global transformer, gated cross-attention Llama decoder",
-                        "mllama")
+                        "mllama", "mllama_text_model")

@@ -9,7 +9,9 @@ Model::Model(const LoadContext& context) {
   const WeightLoader weights(checkpoint, backend, context.options.weight_dtype);
   if (!context.options.processor_overrides.is_null() && !context.options.processor_overrides.empty())
     fail("mllama: the image processor takes no overrides (got {})", context.options.processor_overrides.dump());
-  processor_ = std::make_unique<Processor>(checkpoint, config.image_token_index);
+  processor_ = std::make_unique<Processor>(checkpoint, config.text_only ? -1 : config.image_token_index);
+  decoder_ = std::make_unique<Decoder>(config, weights, backend);
+  if (config.text_only) return;  // MllamaForCausalLM: text in, text out
   if (processor_->image_processor().config().max_image_tiles != config.vision.max_num_tiles)
     fail("{}: max_image_tiles {} differs from the vision model's max_num_tiles {}", checkpoint.dir().string(),
          processor_->image_processor().config().max_image_tiles, config.vision.max_num_tiles);
@@ -18,7 +20,6 @@ Model::Model(const LoadContext& context) {
          processor_->image_processor().config().tile, config.vision.image_size);
   vision_ = std::make_unique<VisionEncoder>(config, weights, backend);
   connector_ = std::make_unique<Connector>(config, weights, backend);
-  decoder_ = std::make_unique<Decoder>(config, weights, backend);
 }
 
 }  // namespace vlm::mllama

@@ -11,7 +11,9 @@ class Model final : public vlm::Model {
  public:
   explicit Model(const LoadContext& context);
   vlm::Processor& processor() override { return *processor_; }
-  const vlm::ImageProcessor* image_processor() const override { return &processor_->image_processor(); }
+  const vlm::ImageProcessor* image_processor() const override {
+    return vision_ ? &processor_->image_processor() : nullptr;
+  }
   vlm::VisionEncoder* vision_encoder() override { return vision_.get(); }
   vlm::Connector* connector() override { return connector_.get(); }
   vlm::Decoder* decoder() override { return decoder_.get(); }

@@ -43,6 +43,7 @@ Processor::Processor(const Checkpoint& checkpoint, int64_t image_token)
       tokenizer_(Tokenizer::load(checkpoint.dir())),
       renderer_(checkpoint.dir()),
       images_(ImageProcessorConfig::from(checkpoint.preprocessor_config())) {
+  if (image_token < 0) return;
   const auto id = tokenizer_->token_to_id(kImage);
   if (!id || *id != image_token)
     fail("{}: the tokenizer's {} is {}, but config.json's image_token_index is {}", checkpoint.dir().string(), kImage,
@@ -57,6 +58,8 @@ ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
   for (size_t i = 0; i < batch.size(); ++i) {
     const Prompt& prompt = batch[i];
     if (!prompt.videos.empty()) fail("Mllama takes images only, but a prompt has {} video(s)", prompt.videos.size());
+    if (image_token_ < 0 && !prompt.images.empty())
+      fail("this Mllama checkpoint is the text model alone (MllamaForCausalLM): it takes no images");
     texts.push_back(with_bos(renderer_.render(prompt), bos));
     check_placeholders(texts.back(), kImage, prompt.images.size(), "image", i, batch.size());
     images.push_back(prompt.images);

@@ -19,6 +19,7 @@ std::vector<std::pair<int64_t, int64_t>> image_token_ranges(std::span<const int6
 
 class Processor final : public vlm::Processor {
  public:
+  // image_token -1: a text-only checkpoint (images are refused).
   Processor(const Checkpoint& checkpoint, int64_t image_token);
   ModelInputs prepare(std::span<const Prompt> batch) const override;
   std::string decode(std::span<const int64_t> ids, bool skip_special_tokens) const override;

@@ -3,6 +3,8 @@
 // vision, cross-attention decoder), a text-only prompt skips the cross-attention layers, and the 11b preset
 // has the hub model's size.
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include <catch2/catch.hpp>
 
@@ -10,6 +12,8 @@
 #include "vlm/generate/generate.hpp"
 #include "vlm/io/checkpoint.hpp"
 #include "vlm/model/synth.hpp"
+#include "vlm/model/tensor_dump.hpp"
+#include "vlm/registry/backends.hpp"
 #include "vlm/registry/loader.hpp"
 #include "vlm/registry/plugins.hpp"
 
@@ -81,4 +85,45 @@ TEST_CASE("a synthetic tiny mllama checkpoint runs prompts with and without an i
   const ModelInputs text_inputs = loaded.model->processor().prepare(std::span(&text_only, 1));
   CHECK_FALSE(text_inputs.find("cross_attention_mask"));
   CHECK(generate_from_inputs(*loaded.model, text_inputs, config).generated_ids[0].size() == 4);
+}
+
+TEST_CASE("a text-only Mllama checkpoint (MllamaForCausalLM) loads and generates", "[mllama][synth]") {
+  // The tiny synthetic model's language half saved as MllamaForCausalLM saves it: config.json is the text
+  // config, tensors under model.* and lm_head.
+  const auto family = registry::create_family(registry::plugin_for_model_type("mllama"));
+  const auto full = test::temp_dir("mllama-text-full");
+  write_synthetic_checkpoint(*family, family->synth_recipe("tiny"), full, 0, true);
+  const auto text_dir = test::temp_dir("mllama-text-only");
+  const auto source = Checkpoint::open(full);
+  const auto cpu = registry::create_backend("cpu");
+  TensorDump dump(*cpu);
+  for (const auto* info : source->tensors()) {
+    const std::string& name = info->name;
+    if (name.starts_with("language_model.")) dump.record(name.substr(15), source->tensor(name));
+  }
+  dump.write(text_dir);
+  std::filesystem::rename(text_dir / "tensors.safetensors", text_dir / "model.safetensors");
+  Json config = source->config().json()["text_config"];
+  config["model_type"] = "mllama_text_model";
+  config["architectures"] = {"MllamaForCausalLM"};
+  std::ofstream(text_dir / "config.json") << config.dump();
+  for (const char* file : {"tokenizer.json", "tokenizer_config.json", "chat_template.json", "generation_config.json"})
+    std::filesystem::copy_file(full / file, text_dir / file);
+
+  registry::LoadRequest request;
+  request.model = text_dir.string();
+  request.device = "cpu";
+  auto loaded = registry::load_model(request);
+  CHECK(loaded.model->vision_encoder() == nullptr);
+  Prompt prompt;
+  prompt.messages = OrderedJson::parse(R"([{"role": "user", "content": "Say something."}])");
+  const ModelInputs inputs = loaded.model->processor().prepare(std::span(&prompt, 1));
+  GenerationConfig config_gen = GenerationConfig::from_checkpoint(loaded.checkpoint->generation_config(),
+                                                                  loaded.checkpoint->config());
+  config_gen.do_sample = false;
+  config_gen.max_new_tokens = config_gen.min_new_tokens = 4;
+  const auto result = generate_from_inputs(*loaded.model, inputs, config_gen);
+  CHECK(result.generated_ids[0].size() == 4);
+  prompt.images.emplace_back();
+  CHECK_THROWS_WITH(loaded.model->processor().prepare(std::span(&prompt, 1)), Catch::Contains("takes no images"));
 }
