@@ -118,7 +118,10 @@ std::vector<SequenceId> Generator::admit(const ModelInputs& inputs, const Genera
     vision_ms_ += ms_since(start);
     features = &encoded;
   }
+  // Admission is prompt work (an encoder-decoder runs its encoder here): it counts as prefill.
+  const auto admitted = Clock::now();
   const auto ids = session_->admit(inputs, features->defined() ? features : nullptr, trace);
+  prefill_ms_ += ms_since(admitted);
   for (int64_t b = 0; b < batch; ++b) {
     auto request = std::make_unique<Active>(
         config, [this](std::span<const int64_t> t) { return model_->processor().decode(t, true); });

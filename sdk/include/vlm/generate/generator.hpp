@@ -73,7 +73,8 @@ class Generator {
   // Forgets a finished request's state.
   void forget(SequenceId sequence);
 
-  // Time spent so far: vision (admit), steps that ran prompt rows (prefill) and decode-only steps.
+  // Time spent so far: vision (admit), admission and steps that ran prompt rows (prefill; an encoder-decoder's
+  // encoder included) and decode-only steps.
   double vision_ms() const { return vision_ms_; }
   double prefill_ms() const { return prefill_ms_; }
   double decode_ms() const { return decode_ms_; }
