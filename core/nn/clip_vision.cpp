@@ -8,11 +8,6 @@ namespace vlm {
 
 namespace {
 
-// Small embedding tables are added to f32 activations: keep them f32 whatever the stored dtype.
-Tensor load_f32(const WeightLoader& weights, const std::string& name, const Shape& shape) {
-  return weights.backend().upload(weights.checkpoint().tensor(name, shape).to(DType::F32));
-}
-
 VitBlockConfig block_config(const ClipVisionConfig& v) {
   VitBlockConfig block;
   block.dim = v.hidden_size;
@@ -66,9 +61,9 @@ ClipVisionTower ClipVisionTower::load(const WeightLoader& weights, const std::st
   t.patch_embedding_ = weights.load(prefix + ".embeddings.patch_embedding.weight",
                                     Shape{v.hidden_size, v.num_channels, v.patch_size, v.patch_size})
                            .reshape(Shape{v.hidden_size, v.patch_row()});
-  t.class_embedding_ = load_f32(weights, prefix + ".embeddings.class_embedding", Shape{v.hidden_size})
+  t.class_embedding_ = weights.load_f32(prefix + ".embeddings.class_embedding", Shape{v.hidden_size})
                            .reshape(Shape{1, v.hidden_size});
-  t.position_embedding_ = load_f32(weights, prefix + ".embeddings.position_embedding.weight",
+  t.position_embedding_ = weights.load_f32(prefix + ".embeddings.position_embedding.weight",
                                    Shape{v.num_patches() + 1, v.hidden_size});
   t.pre_layernorm_ = Norm::layer(weights, prefix + ".pre_layrnorm", v.hidden_size, float(v.layer_norm_eps));
   const VitBlockConfig block = block_config(v);

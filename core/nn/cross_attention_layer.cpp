@@ -54,8 +54,8 @@ CrossAttentionLayer CrossAttentionLayer::load(const WeightLoader& w, const std::
   layer.up_ = Linear::load(w, p + n.up, c.hidden, c.intermediate, false);
   layer.down_ = Linear::load(w, p + n.down, c.intermediate, c.hidden, false);
   // The gates are scalars applied as tanh(gate): read once on the host.
-  layer.attn_gate_ = std::tanh(float(w.checkpoint().tensor(p + n.attn_gate, Shape{1}).to(DType::F32).item(0)));
-  layer.mlp_gate_ = std::tanh(float(w.checkpoint().tensor(p + n.mlp_gate, Shape{1}).to(DType::F32).item(0)));
+  layer.attn_gate_ = std::tanh(w.scalar(p + n.attn_gate));
+  layer.mlp_gate_ = std::tanh(w.scalar(p + n.mlp_gate));
   return layer;
 }
 

@@ -22,7 +22,7 @@ VitBlock VitBlock::load(const WeightLoader& w, const std::string& prefix, const 
   block.out_ = Linear::load(w, p + n.out, c.dim, c.dim, bias);
   if (c.gated) {  // scalars applied as tanh(gate): read once on the host
     auto gate = [&](const std::string& name) {
-      return std::tanh(float(w.checkpoint().tensor(p + name, Shape{1}).to(DType::F32).item(0)));
+      return std::tanh(w.scalar(p + name));
     };
     block.gate_attn_ = gate(n.gate_attn);
     block.gate_ffn_ = gate(n.gate_ffn);

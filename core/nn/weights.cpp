@@ -13,4 +13,12 @@ Tensor WeightLoader::load_optional(const std::string& name, const Shape& expecte
   return load(name, expected);
 }
 
+Tensor WeightLoader::load_f32(const std::string& name, const Shape& expected) const {
+  return backend_->upload(checkpoint_->tensor(name, expected).to(DType::F32));
+}
+
+float WeightLoader::scalar(const std::string& name) const {
+  return float(checkpoint_->tensor(name, Shape{1}).to(DType::F32).item(0));
+}
+
 }  // namespace vlm

@@ -38,7 +38,7 @@ VisionEncoder::VisionEncoder(const Config& config, const WeightLoader& w, Backen
   patch_embedding_.bias = w.load(p + "patch_embedding.bias", Shape{D});
   patch_embedding_.in = row;
   patch_embedding_.out = D;
-  class_embedding_ = backend.upload(w.checkpoint().tensor(p + "class_embedding", Shape{1, 1, D}).to(DType::F32)).reshape(Shape{1, D});
+  class_embedding_ = w.load_f32(p + "class_embedding", Shape{1, 1, D}).reshape(Shape{1, D});
   position_embedding_ = w.load(p + "position_embedding", Shape{1, v.patches() + 1, D}).reshape(Shape{v.patches() + 1, D});
   for (int64_t i = 0; i < v.num_hidden_layers; ++i)
     layers_.push_back(VitBlock::load(w, kVision + ".encoder.layers." + std::to_string(i), v.block(), vision_names()));
@@ -97,7 +97,7 @@ Tensor VisionEncoder::encode(const ModelInputs& inputs, Trace* trace) {
 Connector::Connector(const Config& config, const WeightLoader& w, Backend& backend)
     : config_(config), backend_(&backend), workspaces_(backend) {
   const auto& q = config.qformer;
-  query_tokens_ = w.load("query_tokens", Shape{1, config.num_query_tokens, q.hidden_size})
+  query_tokens_ = w.load_f32("query_tokens", Shape{1, config.num_query_tokens, q.hidden_size})
                       .reshape(Shape{config.num_query_tokens, q.hidden_size});
   layernorm_ = Norm::layer(w, "qformer.layernorm", q.hidden_size, float(q.layer_norm_eps));
   qformer_ = EncoderStack::load(w, "qformer.encoder.layer", q.stack(), qformer_names());

@@ -191,7 +191,7 @@ Connector::Connector(const Config& config, const WeightLoader& w, Backend& backe
   projection_down_ = Linear::load(w, m + "down_proj", Ti, Dt, false);
   const std::string r = kConnector + ".perceiver_resampler.";
   // A parameter read as f32 once (it seeds every image's latents).
-  latents_ = backend.upload(w.checkpoint().tensor(r + "latents", Shape{p.resampler_n_latents, Dt}).to(DType::F32));
+  latents_ = w.load_f32(r + "latents", Shape{p.resampler_n_latents, Dt});
   const float eps = float(p.rms_norm_eps);
   const int64_t inner = p.resampler_n_heads * p.resampler_head_dim, kv = p.num_key_value_heads * p.resampler_head_dim;
   for (int64_t i = 0; i < p.resampler_depth; ++i) {

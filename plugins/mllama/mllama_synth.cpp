@@ -46,9 +46,11 @@ SynthRecipe synth_recipe(std::string_view size) {
   r.special_tokens = kSpecialTokens;
   r.dtype = s.dtype;
   auto id = [&](std::string_view token) { return r.special_id(token); };
-  // The real model's image token is its vocab_size; the tiny one's text vocabulary ends just before it.
+  // The tiny text vocabulary ends just before <|image|>, as the real one ends before its image token (128256).
+  // The 11b shape keeps the real embedding sizes; its image token is the synthetic tokenizer's, which then
+  // lies inside the text vocabulary (the processor requires config and tokenizer to agree).
   const int64_t vocab = s.vocab ? s.vocab : id("<|image|>");
-  const int64_t image_token = s.vocab ? s.vocab : id("<|image|>");
+  const int64_t image_token = id("<|image|>");
   const int64_t output_dim = s.vision_hidden * (1 + int64_t(s.intermediate_layers.size()));
   r.config = {
       {"architectures", {"MllamaForConditionalGeneration"}},

@@ -11,7 +11,7 @@ namespace {
 const std::string kVision = "vision_model";
 
 float tanh_of(const WeightLoader& w, const std::string& name) {
-  return std::tanh(float(w.checkpoint().tensor(name, Shape{1}).to(DType::F32).item(0)));
+  return std::tanh(w.scalar(name));
 }
 
 int64_t ratio_rows(const VisionConfig& v) { return int64_t(v.supported_aspect_ratios.size()) + 1; }
@@ -33,7 +33,7 @@ VisionEncoder::VisionEncoder(const Config& config, const WeightLoader& w, Backen
   const std::string p = kVision + ".";
   patch_embedding_ = w.load(p + "patch_embedding.weight", Shape{D, v.num_channels, v.patch_size, v.patch_size})
                          .reshape(Shape{D, v.patch_row()});
-  class_embedding_ = backend.upload(w.checkpoint().tensor(p + "class_embedding", Shape{D}).to(DType::F32)).reshape(Shape{1, D});
+  class_embedding_ = w.load_f32(p + "class_embedding", Shape{D}).reshape(Shape{1, D});
   position_gate_ = tanh_of(w, p + "gated_positional_embedding.gate");
   Tensor positions = w.checkpoint().tensor(p + "gated_positional_embedding.embedding", Shape{P, D}).to(DType::F32).clone();
   for (int64_t i = 0; i < positions.numel(); ++i) positions.data<float>()[i] *= 1.0f - position_gate_;

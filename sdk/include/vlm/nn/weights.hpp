@@ -18,6 +18,11 @@ class WeightLoader {
   Tensor load(const std::string& name, const Shape& expected) const;
   // Null tensor (defined() false) when absent.
   Tensor load_optional(const std::string& name, const Shape& expected) const;
+  // An f32 copy whatever the stored dtype: small parameters that enter activations directly (learned
+  // queries, class and position embeddings), which the f32-only kernels (norms, adds) consume.
+  Tensor load_f32(const std::string& name, const Shape& expected) const;
+  // A one-element tensor's value (gates read once at load).
+  float scalar(const std::string& name) const;
   const Checkpoint& checkpoint() const { return *checkpoint_; }
   Backend& backend() const { return *backend_; }
 
