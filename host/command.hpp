@@ -30,5 +30,7 @@ int bench_command(const std::vector<std::string>& args);
 int compare_command(const std::vector<std::string>& args);
 int tokenize_command(const std::vector<std::string>& args);
 int template_command(const std::vector<std::string>& args);
+int score_command(const std::vector<std::string>& args);
+int fill_mask_command(const std::vector<std::string>& args);
 
 }  // namespace vlm::host

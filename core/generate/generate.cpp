@@ -15,12 +15,6 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-void record_inputs(const ModelInputs& inputs, Trace* trace) {
-  if (!trace) return;
-  for (const auto& [name, t] : inputs.tensors)
-    if (trace->wants(name)) trace->record(name, t);
-}
-
 // Per-step tensors [B, steps, width] from each request's flat per-step values (zeros after a row ends).
 Tensor per_step(const std::vector<const RequestState*>& rows, int64_t width, bool hidden) {
   int64_t steps = 0;

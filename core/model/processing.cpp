@@ -66,7 +66,9 @@ std::string expand_placeholders(std::string_view text, std::string_view placehol
   return out;
 }
 
-void pad_left(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, ModelInputs& inputs) {
+namespace {
+
+void pad_rows(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, bool left, ModelInputs& inputs) {
   size_t longest = 0;
   for (const auto& r : rows) longest = std::max(longest, r.size());
   const auto batch = int64_t(rows.size()), length = int64_t(longest);
@@ -74,14 +76,25 @@ void pad_left(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, Mod
   Tensor mask = Tensor::zeros(Shape{batch, length}, DType::I64);
   for (int64_t b = 0; b < batch; ++b) {
     const auto& row = rows[size_t(b)];
-    const int64_t pad = length - int64_t(row.size());
+    const int64_t pad = length - int64_t(row.size()), first = left ? pad : 0;  // where the row's ids start
     for (int64_t s = 0; s < length; ++s) {
-      ids.data<int64_t>()[b * length + s] = s < pad ? pad_id : row[size_t(s - pad)];
-      mask.data<int64_t>()[b * length + s] = s < pad ? 0 : 1;
+      const bool real = s >= first && s < first + int64_t(row.size());
+      ids.data<int64_t>()[b * length + s] = real ? row[size_t(s - first)] : pad_id;
+      mask.data<int64_t>()[b * length + s] = real ? 1 : 0;
     }
   }
   inputs.tensors["input_ids"] = ids;
   inputs.tensors["attention_mask"] = mask;
+}
+
+}  // namespace
+
+void pad_left(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, ModelInputs& inputs) {
+  pad_rows(rows, pad_id, true, inputs);
+}
+
+void pad_right(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, ModelInputs& inputs) {
+  pad_rows(rows, pad_id, false, inputs);
 }
 
 }  // namespace vlm

@@ -1,5 +1,6 @@
 #include "vlm/model/synth.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -51,7 +52,7 @@ void write_json(const fs::path& path, const Json& json) {
 
 int64_t SynthRecipe::special_id(std::string_view token) const {
   for (size_t i = 0; i < special_tokens.size(); ++i)
-    if (special_tokens[i] == token) return synthetic_special_token_id(merges, i);
+    if (special_tokens[i] == token) return synthetic_special_token_id(merges, i, leading_special_tokens);
   fail("synthetic checkpoint: '{}' is not among the recipe's special tokens", token);
 }
 
@@ -130,14 +131,20 @@ void write_synthetic_checkpoint(const ModelFamily& family, const SynthRecipe& re
   if (!recipe.processor_config.is_null()) write_json(dir / "processor_config.json", recipe.processor_config);
   if (!recipe.chat_template.empty()) write_json(dir / "chat_template.json", {{"chat_template", recipe.chat_template}});
 
-  const Json tokenizer = make_synthetic_tokenizer_json(recipe.merges, recipe.special_tokens);
+  Json tokenizer = make_synthetic_tokenizer_json(recipe.merges, recipe.special_tokens, recipe.leading_special_tokens);
+  if (!recipe.post_processor.is_null()) tokenizer["post_processor"] = recipe.post_processor;
+  auto lstrip = [&](const Json& content) {
+    return std::find(recipe.lstrip_tokens.begin(), recipe.lstrip_tokens.end(), content.get<std::string>()) !=
+           recipe.lstrip_tokens.end();
+  };
+  for (auto& token : tokenizer["added_tokens"]) token["lstrip"] = lstrip(token["content"]);
   write_json(dir / "tokenizer.json", tokenizer);
   Json tokenizer_config = {{"tokenizer_class", "PreTrainedTokenizerFast"},
                            {"clean_up_tokenization_spaces", false},
                            {"model_max_length", 32768}};
   Json decoder = Json::object();
   for (const auto& token : tokenizer["added_tokens"])
-    decoder[std::to_string(token["id"].get<int64_t>())] = {{"content", token["content"]}, {"lstrip", false},
+    decoder[std::to_string(token["id"].get<int64_t>())] = {{"content", token["content"]}, {"lstrip", lstrip(token["content"])},
                                                            {"normalized", false}, {"rstrip", false},
                                                            {"single_word", false}, {"special", true}};
   tokenizer_config["added_tokens_decoder"] = decoder;

@@ -54,7 +54,7 @@ std::vector<std::string> byte_symbols() {
 
 }  // namespace
 
-Json make_synthetic_tokenizer_json(int merges, const std::vector<std::string>& special_tokens) {
+Json make_synthetic_tokenizer_json(int merges, const std::vector<std::string>& special_tokens, size_t leading) {
   if (merges < 0 || merges > 400) fail("synthetic tokenizer: {} merges requested, at most 400 supported", merges);
   const auto symbols = byte_symbols();
 
@@ -71,10 +71,13 @@ Json make_synthetic_tokenizer_json(int merges, const std::vector<std::string>& s
     first = false;
   }
 
+  if (leading > special_tokens.size())
+    fail("synthetic tokenizer: {} leading special tokens of {}", leading, special_tokens.size());
+  const auto first_byte = int64_t(leading);
   Json vocab = Json::object();
-  for (int b = 0; b < 256; ++b) vocab[symbols[size_t(b)]] = b;
+  for (int b = 0; b < 256; ++b) vocab[symbols[size_t(b)]] = first_byte + b;
   Json merge_list = Json::array();
-  int64_t next_id = 256;
+  int64_t next_id = first_byte + 256;
   while (int(merge_list.size()) < merges) {
     std::map<std::pair<std::string, std::string>, int> counts;
     for (const auto& [pieces, n] : words)
@@ -110,8 +113,9 @@ Json make_synthetic_tokenizer_json(int merges, const std::vector<std::string>& s
   }
 
   Json added = Json::array();
-  for (const auto& token : special_tokens) {
-    added.push_back({{"id", next_id++}, {"content", token}, {"single_word", false}, {"lstrip", false},
+  for (size_t i = 0; i < special_tokens.size(); ++i) {
+    const std::string& token = special_tokens[i];
+    added.push_back({{"id", i < leading ? int64_t(i) : next_id++}, {"content", token}, {"single_word", false}, {"lstrip", false},
                      {"rstrip", false}, {"normalized", false}, {"special", true}});
   }
   const Json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};

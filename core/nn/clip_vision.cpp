@@ -8,8 +8,9 @@ namespace vlm {
 
 namespace {
 
-VitBlockConfig block_config(const ClipVisionConfig& v) {
+VitBlockConfig block_config(const ClipVisionConfig& v, const ClipVisionNames& names) {
   VitBlockConfig block;
+  block.fused_qkv = names.fused_qkv;
   block.dim = v.hidden_size;
   block.heads = v.num_attention_heads;
   block.mlp_hidden = v.intermediate_size;
@@ -53,40 +54,43 @@ int64_t ClipVisionConfig::resolve_layer(int64_t index, const std::string& where)
   return index < 0 ? index + states : index;
 }
 
-ClipVisionTower ClipVisionTower::load(const WeightLoader& weights, const std::string& prefix, const ClipVisionConfig& v) {
+ClipVisionTower ClipVisionTower::load(const WeightLoader& weights, const std::string& prefix, const ClipVisionConfig& v,
+                                      const ClipVisionNames& names) {
   ClipVisionTower t;
   t.config_ = v;
   t.workspaces_ = std::make_shared<WorkspacePool>(weights.backend());
   // The Conv2d kernel equals its stride, so the convolution is a matmul with the flattened kernel.
-  t.patch_embedding_ = weights.load(prefix + ".embeddings.patch_embedding.weight",
+  t.patch_embedding_ = weights.load(prefix + "." + names.embeddings + ".patch_embedding.weight",
                                     Shape{v.hidden_size, v.num_channels, v.patch_size, v.patch_size})
                            .reshape(Shape{v.hidden_size, v.patch_row()});
-  t.class_embedding_ = weights.load_f32(prefix + ".embeddings.class_embedding", Shape{v.hidden_size})
+  t.class_embedding_ = weights.load_f32(prefix + "." + names.embeddings + ".class_embedding", Shape{v.hidden_size})
                            .reshape(Shape{1, v.hidden_size});
-  t.position_embedding_ = weights.load_f32(prefix + ".embeddings.position_embedding.weight",
+  t.position_embedding_ = weights.load_f32(prefix + "." + names.embeddings + ".position_embedding.weight",
                                    Shape{v.num_patches() + 1, v.hidden_size});
-  t.pre_layernorm_ = Norm::layer(weights, prefix + ".pre_layrnorm", v.hidden_size, float(v.layer_norm_eps));
-  const VitBlockConfig block = block_config(v);
+  t.pre_layernorm_ = Norm::layer(weights, prefix + "." + names.pre_norm, v.hidden_size, float(v.layer_norm_eps));
+  t.post_layernorm_ = Norm::layer(weights, prefix + "." + names.post_norm, v.hidden_size, float(v.layer_norm_eps));
+  const VitBlockConfig block = block_config(v, names);
   for (int64_t i = 0; i < v.num_hidden_layers; ++i)
-    t.layers_.push_back(VitBlock::load(weights, prefix + ".encoder.layers." + std::to_string(i), block));
+    t.layers_.push_back(VitBlock::load(weights, prefix + "." + names.layers + "." + std::to_string(i), block, names.block));
   return t;
 }
 
-void ClipVisionTower::declare(std::vector<TensorSpec>& specs, const std::string& prefix, const ClipVisionConfig& v) {
-  specs.push_back({prefix + ".embeddings.class_embedding", Shape{v.hidden_size}, false, Init::Gate});
-  specs.push_back({prefix + ".embeddings.patch_embedding.weight",  // Conv2d without bias
+void ClipVisionTower::declare(std::vector<TensorSpec>& specs, const std::string& prefix, const ClipVisionConfig& v,
+                              const ClipVisionNames& names) {
+  specs.push_back({prefix + "." + names.embeddings + ".class_embedding", Shape{v.hidden_size}, false, Init::Gate});
+  specs.push_back({prefix + "." + names.embeddings + ".patch_embedding.weight",  // Conv2d without bias
                    Shape{v.hidden_size, v.num_channels, v.patch_size, v.patch_size}});
-  specs.push_back({prefix + ".embeddings.position_embedding.weight", Shape{v.num_patches() + 1, v.hidden_size}});
-  add_norm(specs, prefix + ".pre_layrnorm", v.hidden_size, true);  // HF's spelling
-  const VitBlockConfig block = block_config(v);
+  specs.push_back({prefix + "." + names.embeddings + ".position_embedding.weight", Shape{v.num_patches() + 1, v.hidden_size}});
+  add_norm(specs, prefix + "." + names.pre_norm, v.hidden_size, true);
+  const VitBlockConfig block = block_config(v, names);
   for (int64_t i = 0; i < v.num_hidden_layers; ++i)
-    VitBlock::declare(specs, prefix + ".encoder.layers." + std::to_string(i), block);
-  add_norm(specs, prefix + ".post_layernorm", v.hidden_size, true);
+    VitBlock::declare(specs, prefix + "." + names.layers + "." + std::to_string(i), block, names.block);
+  add_norm(specs, prefix + "." + names.post_norm, v.hidden_size, true);
 }
 
-void ClipVisionTower::add_ops(std::vector<Op>& ops, const ClipVisionConfig& v) {
+void ClipVisionTower::add_ops(std::vector<Op>& ops, const ClipVisionConfig& v, const ClipVisionNames& names) {
   vlm::add_ops(ops, {Op::Patchify, Op::Matmul, Op::Add, Op::LayerNorm, Op::Slice, Op::Concat});
-  VitBlock::add_ops(ops, block_config(v));
+  VitBlock::add_ops(ops, block_config(v, names));
 }
 
 Tensor ClipVisionTower::hidden_states(Backend& backend, const Tensor& host_pixels, std::span<const int64_t> layers,

@@ -4,12 +4,14 @@
 
 namespace vlm {
 
-Linear Linear::load(const WeightLoader& weights, const std::string& prefix, int64_t in, int64_t out, bool bias) {
+Linear Linear::load(const WeightLoader& weights, const std::string& prefix, int64_t in, int64_t out, bool bias,
+                    std::string_view separator) {
   Linear l;
   l.in = in;
   l.out = out;
-  l.weight = weights.load(prefix + ".weight", Shape{out, in});
-  if (bias) l.bias = weights.load(prefix + ".bias", Shape{out});
+  const std::string stem = prefix + std::string(separator);
+  l.weight = weights.load(stem + "weight", Shape{out, in});
+  if (bias) l.bias = weights.load(stem + "bias", Shape{out});
   return l;
 }
 

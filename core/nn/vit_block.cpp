@@ -13,7 +13,7 @@ VitBlock VitBlock::load(const WeightLoader& w, const std::string& prefix, const 
   block.norm2_ = Norm::layer(w, p + n.norm2, c.dim, c.norm_eps);
   const bool bias = c.attention_bias;
   if (c.fused_qkv) {
-    block.qkv_ = Linear::load(w, p + n.qkv, c.dim, 3 * c.dim, bias);
+    block.qkv_ = Linear::load(w, p + n.qkv, c.dim, 3 * c.dim, bias, n.qkv_separator);
   } else {
     block.q_ = Linear::load(w, p + n.q, c.dim, c.dim, bias);
     block.k_ = Linear::load(w, p + n.k, c.dim, c.dim, bias);
@@ -38,7 +38,7 @@ void VitBlock::declare(std::vector<TensorSpec>& specs, const std::string& prefix
   add_norm(specs, p + n.norm1, c.dim, true);
   add_norm(specs, p + n.norm2, c.dim, true);
   if (c.fused_qkv) {
-    add_linear(specs, p + n.qkv, c.dim, 3 * c.dim, c.attention_bias);
+    add_linear(specs, p + n.qkv, c.dim, 3 * c.dim, c.attention_bias, n.qkv_separator);
   } else {
     for (const auto* name : {&n.q, &n.k, &n.v}) add_linear(specs, p + *name, c.dim, c.dim, c.attention_bias);
   }

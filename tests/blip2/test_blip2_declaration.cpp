@@ -3,6 +3,7 @@
 // prompt included), and the full presets have the hub models' sizes.
 #include <catch2/catch.hpp>
 
+#include "support/preset_size.hpp"
 #include "support/shared_data.hpp"
 #include "vlm/generate/generate.hpp"
 #include "vlm/io/checkpoint.hpp"
@@ -28,10 +29,7 @@ TEST_CASE("blip-2 full presets have the hub models' sizes", "[blip2][synth]") {
   for (const auto& [size, low, high] : {std::tuple{"opt-2.7b", 3'700'000'000LL, 3'800'000'000LL},
                                         std::tuple{"flan-t5-xl", 3'850'000'000LL, 4'000'000'000LL}}) {
     INFO(size);
-    const auto recipe = family->synth_recipe(size);
-    int64_t parameters = 0;
-    for (const auto& spec : family->expected_tensors(ConfigView::parse(recipe.config.dump(), "config.json")))
-      if (!spec.optional) parameters += spec.shape.numel();
+    const int64_t parameters = test::preset_parameters(*family, size);
     CHECK(parameters > low);
     CHECK(parameters < high);
   }

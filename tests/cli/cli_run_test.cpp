@@ -111,6 +111,8 @@ TEST_CASE("numeric options outside their range are usage errors naming the range
       {{"--video-frames", "0"}, "--video-frames must be between 1 and"},
       {{"--dtype", "f16"}, "--dtype must be auto, f32 or bf16, got 'f16'"},
       {{"--kv-dtype", "f16"}, "--kv-dtype must be f32 or bf16, got 'f16'"},
+      {{"--image-splitting", "yes"}, "--image-splitting must be on or off, got 'yes'"},
+      {{"--min-pixels", "0"}, "--min-pixels must be at least 1, got 0"},
   };
   for (const auto& c : cases) {
     INFO(c.extra.front() << " " << c.extra.back());
@@ -122,4 +124,25 @@ TEST_CASE("numeric options outside their range are usage errors naming the range
   const auto bench = run_vlm({"bench", "--model", "/nonexistent/model", "--runs", "0"});
   CHECK(bench.exit_code == 2);
   CHECK_THAT(bench.err, Catch::Contains("--runs must be between 1 and 1000, got 0"));
+}
+
+TEST_CASE("vlm run --image-splitting on gives each image its four crops' tokens too", "[cli][run][fixture]") {
+  VLM_REQUIRE_SHARED(fixture, "fixtures/idefics2");  // its preprocessor_config.json has do_image_splitting false
+  const std::vector<std::string> base = {"run", "--model", (fixture / "checkpoint").string(), "--device", "cpu",
+                                         "--image", (fixture / "inputs" / "image_single_0.png").string(),
+                                         "--prompt", "Describe this image.", "--greedy", "--max-new-tokens", "1",
+                                         "--json"};
+  size_t prompt_tokens[2] = {0, 0};
+  for (const int on : {0, 1}) {
+    const auto result = run_vlm(with(base, {"--image-splitting", on ? "on" : "off"}));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    prompt_tokens[on] = ordered_json::parse(result.out)["prompt_ids"].size();
+  }
+  const auto dflt = run_vlm(base);
+  REQUIRE(dflt.exit_code == 0);
+  CHECK(ordered_json::parse(dflt.out)["prompt_ids"].size() == prompt_tokens[0]);
+  // `F (I*8 F) x5` instead of `F I*8 F`: four more crops of the checkpoint's 8 resampler latents and a
+  // fake-image token each (34 and 70 ids, as in the fixtures idefics2 and idefics2-split).
+  CHECK(prompt_tokens[1] == prompt_tokens[0] + 4 * (8 + 1));
 }

@@ -2,6 +2,7 @@
 // and its synthetic checkpoints validate against the same declaration.
 #include <catch2/catch.hpp>
 
+#include "support/preset_size.hpp"
 #include "support/shared_data.hpp"
 #include "vlm/io/checkpoint.hpp"
 #include "vlm/model/synth.hpp"
@@ -26,10 +27,7 @@ TEST_CASE("qwen2_vl synthetic checkpoints validate, in every size's config", "[r
   CHECK(ckpt->validate(family->expected_tensors(ckpt->config())).empty());
   CHECK(ckpt->config().get<int64_t>("image_token_id") < ckpt->config().get<int64_t>("vocab_size"));
   // Full sizes: only the declaration (writing GBs is for benchmarks); 2B has ~2.2 B parameters.
-  const auto recipe = family->synth_recipe("2b");
-  int64_t parameters = 0;
-  for (const auto& spec : family->expected_tensors(ConfigView::parse(recipe.config.dump(), "config.json")))
-    if (!spec.optional) parameters += spec.shape.numel();
+  const int64_t parameters = test::preset_parameters(*family, "2b");
   CHECK(parameters > 2'000'000'000);
   CHECK(parameters < 2'400'000'000);
 }

@@ -44,9 +44,12 @@ Difference max_abs_difference(const Tensor& a, const Tensor& b) {
 
 Tensor keep_attended_rows(const Tensor& t, const Tensor& mask) {
   Tensor out = t.clone();
-  const int64_t rows = mask.numel(), width = t.numel() / rows;
-  for (int64_t r = 0; r < rows; ++r)
-    if (mask.data<int64_t>()[r] == 0) std::fill_n(out.data<float>() + r * width, width, 0.0f);
+  // A stack of per-layer states [layers, B, S, ...] is masked layer by layer.
+  const bool stacked = t.rank() == mask.rank() + 2 && t.dim(1) == mask.dim(0) && t.dim(2) == mask.dim(1);
+  const int64_t blocks = stacked ? t.dim(0) : 1, rows = mask.numel(), width = t.numel() / blocks / rows;
+  for (int64_t k = 0; k < blocks; ++k)
+    for (int64_t r = 0; r < rows; ++r)
+      if (mask.data<int64_t>()[r] == 0) std::fill_n(out.data<float>() + (k * rows + r) * width, width, 0.0f);
   return out;
 }
 

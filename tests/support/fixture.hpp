@@ -36,8 +36,9 @@ struct Difference {
 // Max |a - b| over all elements (shapes must match; both host tensors of any numeric dtype).
 Difference max_abs_difference(const Tensor& a, const Tensor& b);
 
-// A copy of `t` [B, S, ...] (host f32) with the rows of padded positions (mask [B, S] i64 == 0) zeroed: HF's
-// eager attention gives those rows a uniform average over padding, which no consumer reads.
+// A copy of `t` [B, S, ...] or a per-layer stack [layers, B, S, ...] (host f32) with the rows of padded
+// positions (mask [B, S] i64 == 0) zeroed: HF's eager attention gives those rows a uniform average over
+// padding, which no consumer reads.
 Tensor keep_attended_rows(const Tensor& t, const Tensor& mask);
 
 struct CaseTolerances {

@@ -54,6 +54,9 @@ struct ModelInputs {
   const Tensor* find(std::string_view name) const;
 };
 
+// Records each of the processor's tensors that `trace` wants (trace may be null).
+void record_inputs(const ModelInputs& inputs, Trace* trace);
+
 // Chat template + tokenizer + image-token expansion -> model inputs; ids -> text.
 class Processor {
  public:
@@ -63,6 +66,8 @@ class Processor {
   virtual std::string decode(std::span<const int64_t> ids, bool skip_special_tokens) const = 0;
   // Token ids that end generation besides generation_config's eos (e.g. <|im_end|>); may be empty.
   virtual std::vector<int64_t> extra_stop_ids() const { return {}; }
+  // The masked-LM placeholder (RoBERTa's <mask>), -1 when the model has none.
+  virtual int64_t mask_token_id() const { return -1; }
 };
 
 // pixel tensors -> vision hidden states.

@@ -55,6 +55,9 @@ struct SynthRecipe {
   std::string chat_template;               // written to chat_template.json
   std::vector<std::string> special_tokens;
   int merges = 64;                         // BPE merges learned from a built-in corpus
+  size_t leading_special_tokens = 0;       // how many of special_tokens come first, at ids 0.. (RoBERTa)
+  std::vector<std::string> lstrip_tokens;  // specials that absorb the space before them (RoBERTa's <mask>)
+  Json post_processor;                     // tokenizer.json post_processor (null: ByteLevel, adds no token)
   Json tokenizer_config = Json::object();  // extra tokenizer_config.json keys (bos_token, ...)
   DType dtype = DType::F32;                // stored weight dtype
 

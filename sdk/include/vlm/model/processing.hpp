@@ -46,5 +46,7 @@ int64_t padding_id(const Tokenizer& tokenizer);
 // Left-pads rows of ids to the longest (padding takes `pad_id`, mask 0) into input_ids / attention_mask
 // [batch, length] i64.
 void pad_left(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, ModelInputs& inputs);
+// The same padded on the right (encoders and scorers: BERT-style tokenizers pad right).
+void pad_right(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, ModelInputs& inputs);
 
 }  // namespace vlm

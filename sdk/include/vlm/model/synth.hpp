@@ -12,9 +12,12 @@
 
 namespace vlm {
 
-// Id of the i-th special token in a synthetic tokenizer with `merges` merges: specials follow the 256
-// byte tokens and the merges, in recipe order. Families use this to fill config.json token ids.
-inline int64_t synthetic_special_token_id(int merges, size_t index) { return 256 + merges + int64_t(index); }
+// Id of the i-th special token in a synthetic tokenizer with `merges` merges: the `leading` first ones
+// take ids 0.. (RoBERTa's <s> <pad> </s> <unk>), then the 256 byte tokens, the merges and the other
+// specials, in recipe order. Families use this to fill config.json token ids.
+inline int64_t synthetic_special_token_id(int merges, size_t index, size_t leading = 0) {
+  return index < leading ? int64_t(index) : 256 + merges + int64_t(index);
+}
 inline int64_t synthetic_tokenizer_size(int merges, size_t special_count) {
   return 256 + merges + int64_t(special_count);
 }
@@ -22,8 +25,8 @@ inline int64_t synthetic_tokenizer_size(int merges, size_t special_count) {
 inline int64_t padded_vocab_size(int64_t size) { return (size + 63) / 64 * 64; }
 
 // A byte-level BPE tokenizer.json learned from a built-in English corpus with exactly `merges` merges
-// (at most 400), followed by `special_tokens` as added special tokens.
-Json make_synthetic_tokenizer_json(int merges, const std::vector<std::string>& special_tokens);
+// (at most 400), with `special_tokens` as added special tokens (the `leading` first ones before the bytes).
+Json make_synthetic_tokenizer_json(int merges, const std::vector<std::string>& special_tokens, size_t leading = 0);
 
 // Writes the checkpoint into `dir` (created; an existing non-empty folder is an Error unless `overwrite`).
 // Tensor values depend only on (seed, tensor name), never on order.

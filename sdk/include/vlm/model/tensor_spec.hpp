@@ -2,6 +2,7 @@
 // What a family expects a checkpoint to hold. One declaration serves two purposes: validating a
 // checkpoint at load, and writing a random-weight checkpoint of any size (`vlm synth`).
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vlm/tensor/tensor.hpp"
@@ -26,9 +27,10 @@ struct TensorSpec {
   Init init = Init::Auto;
 };
 
-// Appends `spec` for each name in a Linear: "<prefix>.weight" [out, in] (+ "<prefix>.bias" [out]).
+// Appends `spec` for each name in a Linear: "<prefix>.weight" [out, in] (+ "<prefix>.bias" [out]); with
+// separator "_", nn.MultiheadAttention's "<prefix>_weight" / "<prefix>_bias".
 void add_linear(std::vector<TensorSpec>& specs, const std::string& prefix, int64_t in, int64_t out,
-                bool bias);
+                bool bias, std::string_view separator = ".");
 // "<prefix>.weight" [dim] (+ "<prefix>.bias" [dim] for LayerNorm).
 void add_norm(std::vector<TensorSpec>& specs, const std::string& prefix, int64_t dim, bool bias);
 

@@ -37,13 +37,24 @@ struct ClipVisionConfig {
   static ClipVisionConfig from(const ConfigView& vision_config) { return from(vision_config, ClipVisionConfig()); }
 };
 
+// HF names under the tower's prefix; the defaults are transformers' CLIPVisionModel. OpenAI-CLIP layouts
+// (BridgeTower's `visual`): ln_pre, transformer.resblocks, ln_1/ln_2, a fused attn.in_proj, mlp.c_fc/c_proj.
+struct ClipVisionNames {
+  std::string embeddings = "embeddings", pre_norm = "pre_layrnorm", layers = "encoder.layers";
+  std::string post_norm = "post_layernorm";
+  VitBlockNames block;
+  bool fused_qkv = false;
+};
+
 class ClipVisionTower {
  public:
   // `prefix` is where the checkpoint keeps the vision model, e.g. "vision_tower.vision_model".
-  static ClipVisionTower load(const WeightLoader& weights, const std::string& prefix, const ClipVisionConfig& config);
+  static ClipVisionTower load(const WeightLoader& weights, const std::string& prefix, const ClipVisionConfig& config,
+                              const ClipVisionNames& names = {});
   // Every tensor CLIPVisionModel saves (post_layernorm too, which hidden-state readers do not use).
-  static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const ClipVisionConfig& config);
-  static void add_ops(std::vector<Op>& ops, const ClipVisionConfig& config);
+  static void declare(std::vector<TensorSpec>& specs, const std::string& prefix, const ClipVisionConfig& config,
+                      const ClipVisionNames& names = {});
+  static void add_ops(std::vector<Op>& ops, const ClipVisionConfig& config, const ClipVisionNames& names = {});
 
   // pixel_values [images, C, S, S] (host, S = image_size) -> the hidden states at `layers` (resolved
   // indices, in order), the class token dropped when `drop_class_token`, concatenated along the width:
@@ -52,13 +63,15 @@ class ClipVisionTower {
   Tensor hidden_states(Backend& backend, const Tensor& pixel_values, std::span<const int64_t> layers,
                        bool drop_class_token, Trace* trace) const;
   const ClipVisionConfig& config() const { return config_; }
+  // The post-norm (post_layernorm / ln_post), for families that normalise the states they read.
+  const Norm& post_layernorm() const { return post_layernorm_; }
 
  private:
   ClipVisionConfig config_;
   Tensor patch_embedding_;     // [width, C*P*P]
   Tensor class_embedding_;     // [1, width] f32
   Tensor position_embedding_;  // [1 + patches, width] f32
-  Norm pre_layernorm_;
+  Norm pre_layernorm_, post_layernorm_;
   std::vector<VitBlock> layers_;
   std::shared_ptr<WorkspacePool> workspaces_;  // scratch for concurrent calls, reused between them
 };

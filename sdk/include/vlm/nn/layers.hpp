@@ -2,6 +2,7 @@
 // The smallest building blocks: a Linear layer and RMS / Layer normalisation, loaded by HF name prefix.
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "vlm/nn/weights.hpp"
 
@@ -12,7 +13,9 @@ struct Linear {
   Tensor bias;    // [out] or undefined
   int64_t in = 0, out = 0;
 
-  static Linear load(const WeightLoader& weights, const std::string& prefix, int64_t in, int64_t out, bool bias);
+  // prefix + separator + "weight" / "bias"; separator "_" reads nn.MultiheadAttention's in_proj_weight.
+  static Linear load(const WeightLoader& weights, const std::string& prefix, int64_t in, int64_t out, bool bias,
+                     std::string_view separator = ".");
   // x [rows, in] (any leading dims) -> y [rows, out]
   void forward(Backend& backend, const Tensor& x, Tensor& y) const;
 };

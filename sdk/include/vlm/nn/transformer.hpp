@@ -237,6 +237,7 @@ struct VitBlockConfig {
 struct VitBlockNames {
   std::string norm1 = "layer_norm1", norm2 = "layer_norm2";
   std::string qkv = "", q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj";
+  std::string qkv_separator = ".";  // "_": nn.MultiheadAttention's attn.in_proj_weight / in_proj_bias
   std::string out = "self_attn.out_proj", fc1 = "mlp.fc1", fc2 = "mlp.fc2";
   std::string gate_attn = "gate_attn", gate_ffn = "gate_ffn";  // gated only
 };

@@ -1,0 +1,50 @@
+#include "bridgetower_processor.hpp"
+
+#include <filesystem>
+
+#include "vlm/util/error.hpp"
+
+namespace vlm::bridgetower {
+
+Processor::Processor(const Checkpoint& checkpoint)
+    : tokenizer_(Tokenizer::load(checkpoint.dir())),
+      renderer_(checkpoint.dir()),
+      images_(ImageProcessorConfig::from(checkpoint.preprocessor_config())) {
+  // tokenizer_config.json's mask_token, a string or an AddedToken object (RoBERTa's default: <mask>).
+  std::string mask = "<mask>";
+  const auto path = checkpoint.dir() / "tokenizer_config.json";
+  if (std::filesystem::exists(path)) {
+    const ConfigView config = ConfigView::load(path);
+    const auto& value = config.json();
+    if (value.contains("mask_token") && value["mask_token"].is_string()) mask = value["mask_token"].get<std::string>();
+    if (value.contains("mask_token") && value["mask_token"].is_object() && value["mask_token"].contains("content") &&
+        value["mask_token"]["content"].is_string())
+      mask = value["mask_token"]["content"].get<std::string>();
+  }
+  if (const auto id = tokenizer_->token_to_id(mask)) mask_id_ = *id;
+}
+
+ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
+  std::vector<Image> images;
+  std::vector<std::vector<int64_t>> rows;
+  ModelInputs inputs;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Prompt& prompt = batch[i];
+    if (!prompt.videos.empty() || prompt.images.size() != 1)
+      fail("BridgeTower scores exactly one image with each text; prompt {} has {} image(s) and {} video(s)", i,
+           prompt.images.size(), prompt.videos.size());
+    images.push_back(prompt.images[0]);
+    std::string text = renderer_.render(prompt);
+    rows.push_back(tokenizer_->encode(text, true));
+    inputs.texts.push_back(std::move(text));
+  }
+  pad_right(rows, padding_id(*tokenizer_), inputs);
+  for (auto& [name, t] : images_.preprocess(images, {})) inputs.tensors.insert_or_assign(name, std::move(t));
+  return inputs;
+}
+
+std::string Processor::decode(std::span<const int64_t> ids, bool skip_special_tokens) const {
+  return tokenizer_->decode(ids, skip_special_tokens);
+}
+
+}  // namespace vlm::bridgetower
