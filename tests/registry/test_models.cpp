@@ -1,6 +1,7 @@
 // Model resolution: named models, checkpoint directories, the Hugging Face cache, close matches.
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 #include <catch2/catch.hpp>
 
@@ -88,4 +89,21 @@ TEST_CASE("close matches rank by edit distance and substrings", "[registry][mode
   REQUIRE(near.size() >= 2);
   CHECK(near[0] == "qwen2-vl-2b");
   CHECK(registry::close_matches("zzzzzzzz", names).empty());
+}
+
+TEST_CASE("the project's named models are installed with it, one per family size it promises",
+          "[registry][models]") {
+  ::unsetenv("VLM_CONFIG_PATH");
+  std::set<std::string> names;
+  for (const auto& model : registry::named_models()) {
+    INFO(model.file.string());
+    CHECK_FALSE(model.checkpoint.empty());
+    CHECK_FALSE(model.description.empty());
+    names.insert(model.name);
+  }
+  for (const char* name : {"qwen2-vl-2b", "qwen2-vl-7b", "idefics2-8b", "llama-3.2-11b-vision", "blip2-opt-2.7b",
+                           "blip2-flan-t5-xl", "bridgetower-large"}) {
+    INFO(name);
+    CHECK(names.count(name) == 1);
+  }
 }
