@@ -89,6 +89,22 @@ void pad_rows(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, boo
 
 }  // namespace
 
+ImageTextBatch one_image_per_prompt(std::span<const Prompt> batch, const PromptRenderer& renderer,
+                                    const Tokenizer& tokenizer, std::string_view family, ModelInputs& inputs) {
+  ImageTextBatch out;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Prompt& prompt = batch[i];
+    if (!prompt.videos.empty() || prompt.images.size() != 1)
+      fail("{} takes exactly one image with each text; prompt {} has {} image(s) and {} video(s)", family, i,
+           prompt.images.size(), prompt.videos.size());
+    out.images.push_back(prompt.images[0]);
+    std::string text = renderer.render(prompt);
+    out.ids.push_back(tokenizer.encode(text, true));
+    inputs.texts.push_back(std::move(text));
+  }
+  return out;
+}
+
 void pad_left(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, ModelInputs& inputs) {
   pad_rows(rows, pad_id, true, inputs);
 }

@@ -41,20 +41,9 @@ Processor::Processor(const Checkpoint& checkpoint, const Config& config)
 }
 
 ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
-  std::vector<Image> images;
-  std::vector<std::vector<int64_t>> rows;
   ModelInputs inputs;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const Prompt& prompt = batch[i];
-    if (!prompt.videos.empty() || prompt.images.size() != 1)
-      fail("BLIP-2 takes exactly one image per prompt; prompt {} has {} image(s) and {} video(s)", i,
-           prompt.images.size(), prompt.videos.size());
-    images.push_back(prompt.images[0]);
-    std::string text = renderer_.render(prompt);
-    rows.push_back(tokenizer_->encode(text, true));
-    inputs.texts.push_back(std::move(text));
-  }
-  pad_left(rows, padding_id(*tokenizer_), inputs);
+  const ImageTextBatch rows = one_image_per_prompt(batch, renderer_, *tokenizer_, "BLIP-2", inputs);
+  pad_left(rows.ids, padding_id(*tokenizer_), inputs);
   // The query slots go in front of the padded text (Hugging Face adds them after padding).
   for (const char* name : {"input_ids", "attention_mask"}) {
     const Tensor& text = inputs.at(name);
@@ -68,7 +57,7 @@ ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
     }
     inputs.tensors.insert_or_assign(name, std::move(full));
   }
-  for (auto& [name, t] : images_.preprocess(images, {})) inputs.tensors.insert_or_assign(name, std::move(t));
+  for (auto& [name, t] : images_.preprocess(rows.images, {})) inputs.tensors.insert_or_assign(name, std::move(t));
   return inputs;
 }
 

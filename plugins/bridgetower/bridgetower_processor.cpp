@@ -25,21 +25,10 @@ Processor::Processor(const Checkpoint& checkpoint)
 }
 
 ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
-  std::vector<Image> images;
-  std::vector<std::vector<int64_t>> rows;
   ModelInputs inputs;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const Prompt& prompt = batch[i];
-    if (!prompt.videos.empty() || prompt.images.size() != 1)
-      fail("BridgeTower scores exactly one image with each text; prompt {} has {} image(s) and {} video(s)", i,
-           prompt.images.size(), prompt.videos.size());
-    images.push_back(prompt.images[0]);
-    std::string text = renderer_.render(prompt);
-    rows.push_back(tokenizer_->encode(text, true));
-    inputs.texts.push_back(std::move(text));
-  }
-  pad_right(rows, padding_id(*tokenizer_), inputs);
-  for (auto& [name, t] : images_.preprocess(images, {})) inputs.tensors.insert_or_assign(name, std::move(t));
+  const ImageTextBatch rows = one_image_per_prompt(batch, renderer_, *tokenizer_, "BridgeTower", inputs);
+  pad_right(rows.ids, padding_id(*tokenizer_), inputs);
+  for (auto& [name, t] : images_.preprocess(rows.images, {})) inputs.tensors.insert_or_assign(name, std::move(t));
   return inputs;
 }
 

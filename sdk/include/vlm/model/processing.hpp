@@ -46,6 +46,16 @@ int64_t padding_id(const Tokenizer& tokenizer);
 // Left-pads rows of ids to the longest (padding takes `pad_id`, mask 0) into input_ids / attention_mask
 // [batch, length] i64.
 void pad_left(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, ModelInputs& inputs);
+// Families that pair exactly one image with one text per prompt (BLIP-2, BridgeTower): each prompt's image,
+// and its text rendered by `renderer` and tokenized with the tokenizer's special tokens; the texts go to
+// inputs.texts. An Error names the prompt that has another number of images, or a video.
+struct ImageTextBatch {
+  std::vector<Image> images;
+  std::vector<std::vector<int64_t>> ids;
+};
+ImageTextBatch one_image_per_prompt(std::span<const Prompt> batch, const PromptRenderer& renderer,
+                                    const Tokenizer& tokenizer, std::string_view family, ModelInputs& inputs);
+
 // The same padded on the right (encoders and scorers: BERT-style tokenizers pad right).
 void pad_right(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id, ModelInputs& inputs);
 
