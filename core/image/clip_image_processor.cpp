@@ -8,40 +8,30 @@
 
 namespace vlm {
 
-namespace {
-
-int64_t positive(const ConfigView& view, std::string_view key, int64_t fallback) {
-  const int64_t value = view.get_or(key, fallback);
-  if (value <= 0) fail("{}: must be positive, got {}", view.where(key), value);
-  return value;
-}
-
-}  // namespace
-
 ClipImageProcessorConfig ClipImageProcessorConfig::from(const ConfigView& view) { return from(view, {}); }
 
 ClipImageProcessorConfig ClipImageProcessorConfig::from(const ConfigView& view, ClipImageProcessorConfig c) {
   c.do_resize = view.get_or("do_resize", c.do_resize);
   if (view.has("size") && view.json()["size"].is_number_integer()) {
-    c.shortest_edge = positive(view, "size", 0);  // legacy int: a shortest edge (default_to_square=False)
+    c.shortest_edge = positive_or(view, "size", 0);  // legacy int: a shortest edge (default_to_square=False)
   } else {
     const ConfigView size = view.child("size");
     if (size.has("shortest_edge")) {
-      c.shortest_edge = positive(size, "shortest_edge", 0);
+      c.shortest_edge = positive_or(size, "shortest_edge", 0);
     } else if (size.has("height") || size.has("width")) {
       c.shortest_edge.reset();
-      c.resize_height = positive(size, "height", 0);
-      c.resize_width = positive(size, "width", 0);
+      c.resize_height = positive_or(size, "height", 0);
+      c.resize_width = positive_or(size, "width", 0);
     }
   }
   if (view.has("resample")) c.resample = resample_from_pil_code(view.get<int64_t>("resample"));
   c.do_center_crop = view.get_or("do_center_crop", c.do_center_crop);
   if (view.has("crop_size") && view.json()["crop_size"].is_number_integer()) {
-    c.crop_height = c.crop_width = positive(view, "crop_size", 0);
+    c.crop_height = c.crop_width = positive_or(view, "crop_size", 0);
   } else {
     const ConfigView crop = view.child("crop_size");
-    c.crop_height = positive(crop, "height", c.crop_height);
-    c.crop_width = positive(crop, "width", c.crop_width);
+    c.crop_height = positive_or(crop, "height", c.crop_height);
+    c.crop_width = positive_or(crop, "width", c.crop_width);
   }
   c.normalization = PixelNormalization::from(view, c.normalization);
   return c;

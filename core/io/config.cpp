@@ -62,6 +62,12 @@ void require_positive(const ConfigView& where, std::string_view key, int64_t val
   if (value <= 0) fail("{}: must be positive, found {}", where.where(key), value);
 }
 
+int64_t positive_or(const ConfigView& view, std::string_view key, int64_t fallback) {
+  const int64_t value = view.get_or(key, fallback);
+  require_positive(view, key, value);
+  return value;
+}
+
 std::string ConfigView::where(std::string_view key) const {
   return prefix_.empty() ? fmt::format("{}: {}", file_, key) : fmt::format("{}: {}.{}", file_, prefix_, key);
 }

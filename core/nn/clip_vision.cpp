@@ -93,8 +93,9 @@ void ClipVisionTower::add_ops(std::vector<Op>& ops, const ClipVisionConfig& v, c
   VitBlock::add_ops(ops, block_config(v, names));
 }
 
-Tensor ClipVisionTower::hidden_states(Backend& backend, const Tensor& host_pixels, std::span<const int64_t> layers,
-                                      bool drop_class_token, Trace* trace) const {
+std::vector<Tensor> ClipVisionTower::layer_states(Backend& backend, const Tensor& host_pixels,
+                                                  std::span<const int64_t> layers, bool drop_class_token,
+                                                  Trace* trace) const {
   const auto& v = config_;
   if (host_pixels.rank() != 4 || host_pixels.dim(1) != v.num_channels || host_pixels.dim(2) != v.image_size ||
       host_pixels.dim(3) != v.image_size)
@@ -150,10 +151,17 @@ Tensor ClipVisionTower::hidden_states(Backend& backend, const Tensor& host_pixel
   }
   if (trace_all)
     trace->record("vision_hidden_states", all_states.reshape(Shape{v.num_hidden_layers + 1, B, tokens, D}));
+  return features;
+}
+
+Tensor ClipVisionTower::hidden_states(Backend& backend, const Tensor& host_pixels, std::span<const int64_t> layers,
+                                      bool drop_class_token, Trace* trace) const {
+  const std::vector<Tensor> features = layer_states(backend, host_pixels, layers, drop_class_token, trace);
   if (features.size() == 1) return features.front();
   std::vector<const Tensor*> parts;
   for (const auto& f : features) parts.push_back(&f);
-  Tensor concat = backend.empty(Shape{B, kept, int64_t(layers.size()) * D}, DType::F32);
+  const Tensor& one = features.front();
+  Tensor concat = backend.empty(Shape{one.dim(0), one.dim(1), int64_t(features.size()) * one.dim(2)}, DType::F32);
   backend.concat(parts, 2, concat);
   return concat;
 }

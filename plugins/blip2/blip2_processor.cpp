@@ -20,9 +20,7 @@ int64_t query_tokens(const std::filesystem::path& dir, int64_t fallback) {
   const auto path = dir / "processor_config.json";
   if (!std::filesystem::exists(path)) return fallback;
   const ConfigView view = ConfigView::load(path);
-  const int64_t value = view.get_or("num_query_tokens", fallback);
-  if (value <= 0) fail("{}: must be positive, found {}", view.where("num_query_tokens"), value);
-  return value;
+  return positive_or(view, "num_query_tokens", fallback);
 }
 
 }  // namespace

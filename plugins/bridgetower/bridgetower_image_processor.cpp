@@ -8,39 +8,29 @@
 
 namespace vlm::bridgetower {
 
-namespace {
-
-int64_t positive(const ConfigView& view, std::string_view key, int64_t fallback) {
-  const int64_t value = view.get_or(key, fallback);
-  if (value <= 0) fail("{}: must be positive, got {}", view.where(key), value);
-  return value;
-}
-
-}  // namespace
-
 ImageProcessorConfig ImageProcessorConfig::from(const ConfigView& view) {
   ImageProcessorConfig c;
   c.do_resize = view.get_or("do_resize", c.do_resize);
   if (view.has("size") && view.json()["size"].is_number_integer()) {
-    c.shortest_edge = positive(view, "size", 0);
+    c.shortest_edge = positive_or(view, "size", 0);
   } else if (view.has("size")) {
     const ConfigView size = view.child("size");
     if (!size.has("shortest_edge"))
       fail("{}: BridgeTower resizes by {{\"shortest_edge\": n}}", view.where("size"));
-    c.shortest_edge = positive(size, "shortest_edge", 0);
+    c.shortest_edge = positive_or(size, "shortest_edge", 0);
   }
-  c.size_divisor = positive(view, "size_divisor", c.size_divisor);
+  c.size_divisor = positive_or(view, "size_divisor", c.size_divisor);
   if (view.has("resample")) c.resample = resample_from_pil_code(view.get<int64_t>("resample"));
   // crop_size null or absent: the resize size, as HF falls back to it.
   c.crop = c.shortest_edge;
   if (view.has("crop_size") && !view.json()["crop_size"].is_null()) {
     if (view.json()["crop_size"].is_number_integer()) {
-      c.crop = positive(view, "crop_size", 0);
+      c.crop = positive_or(view, "crop_size", 0);
     } else {
       const ConfigView crop = view.child("crop_size");
       if (!crop.has("shortest_edge"))
         fail("{}: BridgeTower crops to {{\"shortest_edge\": n}} (what its center_crop reads)", view.where("crop_size"));
-      c.crop = positive(crop, "shortest_edge", 0);
+      c.crop = positive_or(crop, "shortest_edge", 0);
     }
   }
   c.normalization = PixelNormalization::from(view, c.normalization);

@@ -327,20 +327,14 @@ Model::Encoded Model::encode(Workspace& ws, const ModelInputs& inputs, bool need
   const bool trace_embeddings = trace && trace->wants("vision_embeddings");
   if (trace_embeddings && split > 0) layers.push_back(0);
   for (int64_t s = split; s <= L; ++s) layers.push_back(s);
-  const Tensor states = vision_.hidden_states(be, pixels, layers, false, trace);  // [B, N, k * H]
+  const std::vector<Tensor> states = vision_.layer_states(be, pixels, layers, false, trace);  // [B, N, H] each
   const size_t offset = (trace_embeddings && split > 0) ? 1 : 0;
   auto vision_state = [&](size_t k) {  // the k-th requested state, ln_post applied: [B * N, H]
-    Tensor part = ws.get("bt.vision_part", Shape{B, N, H});
-    be.slice(states, 2, int64_t(k) * H, part);
     Tensor normed = be.empty(Shape{B * N, H}, DType::F32);
-    vision_.post_layernorm().forward(be, part.reshape(Shape{B * N, H}), normed);
+    vision_.post_layernorm().forward(be, states[k].reshape(Shape{B * N, H}), normed);
     return normed;
   };
-  if (trace_embeddings) {
-    Tensor part = be.empty(Shape{B, N, H}, DType::F32);
-    be.slice(states, 2, 0, part);
-    record(trace, "vision_embeddings", part);
-  }
+  if (trace_embeddings) record(trace, "vision_embeddings", states[0]);
   e.vision_last = vision_state(offset + size_t(L - split));
   record(trace, "vision_encoder_output", e.vision_last.reshape(Shape{B, N, H}));
   e.image_lengths.assign(size_t(B), N);

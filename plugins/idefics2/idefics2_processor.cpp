@@ -27,9 +27,7 @@ int64_t image_seq_len(const std::filesystem::path& dir) {
   const auto path = dir / "processor_config.json";
   if (!std::filesystem::exists(path)) return 64;  // Idefics2Processor's default
   const ConfigView view = ConfigView::load(path);
-  const int64_t value = view.get_or<int64_t>("image_seq_len", 64);
-  if (value <= 0) fail("{}: must be positive, found {}", view.where("image_seq_len"), value);
-  return value;
+  return positive_or(view, "image_seq_len", 64);
 }
 
 ImageProcessorConfig image_config(const ConfigView& preprocessor, const Json& overrides) {

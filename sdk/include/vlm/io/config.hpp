@@ -50,6 +50,8 @@ class ConfigView {
 
 // Error "<file>: <key>: must be positive, found <value>" unless value > 0 (a config value already read).
 void require_positive(const ConfigView& where, std::string_view key, int64_t value);
+// view.get_or(key, fallback), required to be positive (Error naming the key otherwise).
+int64_t positive_or(const ConfigView& view, std::string_view key, int64_t fallback);
 
 template <typename T>
 T ConfigView::get(std::string_view key) const {

@@ -62,6 +62,9 @@ class ClipVisionTower {
   // "vision_hidden_states" [layers + 1, images, 1 + patches, hidden] when wanted.
   Tensor hidden_states(Backend& backend, const Tensor& pixel_values, std::span<const int64_t> layers,
                        bool drop_class_token, Trace* trace) const;
+  // The same states one by one: [images, tokens, hidden] each, in the order of `layers`.
+  std::vector<Tensor> layer_states(Backend& backend, const Tensor& pixel_values, std::span<const int64_t> layers,
+                                   bool drop_class_token, Trace* trace) const;
   const ClipVisionConfig& config() const { return config_; }
   // The post-norm (post_layernorm / ln_post), for families that normalise the states they read.
   const Norm& post_layernorm() const { return post_layernorm_; }
