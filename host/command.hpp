@@ -32,5 +32,6 @@ int tokenize_command(const std::vector<std::string>& args);
 int template_command(const std::vector<std::string>& args);
 int score_command(const std::vector<std::string>& args);
 int fill_mask_command(const std::vector<std::string>& args);
+int retrieve_command(const std::vector<std::string>& args);
 
 }  // namespace vlm::host

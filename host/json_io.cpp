@@ -1,6 +1,8 @@
 #include "json_io.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -11,6 +13,14 @@
 namespace vlm::host {
 
 std::string read_text_file(const std::string& path) {
+  // A folder, a device (/dev/zero never ends) or a FIFO is refused before reading.
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (error || !std::filesystem::exists(status)) fail("{}: no such file", path);
+  if (!std::filesystem::is_regular_file(status)) fail("{}: not a regular file", path);
+  constexpr uintmax_t kLimit = uintmax_t(1) << 30;
+  if (const auto size = std::filesystem::file_size(path, error); !error && size > kLimit)
+    fail("{}: {} bytes, more than the 1 GiB a text file may have here", path, size);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open", path);
   std::ostringstream text;
@@ -45,6 +55,15 @@ void for_each_jsonl_object(const std::string& path,
     if (!object.is_object()) fail("{}: expected a JSON object, got {}", where, object.type_name());
     visit(object, where);
   }
+}
+
+OrderedJson json_rows(const Tensor& t) {
+  OrderedJson rows = OrderedJson::array();
+  const Tensor values = t.to(DType::F32);
+  const int64_t n = t.rank() == 0 ? 1 : t.dim(0), d = t.numel() / std::max<int64_t>(n, 1);
+  for (int64_t i = 0; i < n; ++i)
+    rows.push_back(std::vector<float>(values.data<float>() + i * d, values.data<float>() + (i + 1) * d));
+  return rows;
 }
 
 void print_json_line(const OrderedJson& value) {

@@ -1,10 +1,11 @@
 #pragma once
-// JSON input and output of the debugging subcommands (tokenize, template): whole files, JSON Lines, and
+// JSON and text input and output of the subcommands: whole files, JSON Lines, tensor rows as JSON, and
 // one JSON object per output line.
 #include <functional>
 #include <string>
 
 #include "vlm/io/config.hpp"
+#include "vlm/tensor/tensor.hpp"
 
 namespace vlm::host {
 
@@ -19,6 +20,9 @@ OrderedJson read_json_file(const std::string& path);
 // file and line.
 void for_each_jsonl_object(const std::string& path,
                            const std::function<void(const OrderedJson& object, const std::string& where)>& visit);
+
+// The rows of `t` ([n, ...] -> n arrays of its remaining values, as f32).
+OrderedJson json_rows(const Tensor& t);
 
 // Writes `value` as one compact line on stdout and flushes it, so a long run shows progress when piped.
 void print_json_line(const OrderedJson& value);

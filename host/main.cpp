@@ -21,6 +21,8 @@ const std::vector<Command>& commands() {
       {"bench", "time vision encoding, prefill and decode on a synthetic image and prompt", bench_command},
       {"compare", "compare a --dump with reference tensors (e.g. from Hugging Face), tensor by tensor", compare_command},
       {"score", "score texts against an image: image-text matching or contrastive embeddings", score_command},
+      {"retrieve", "rank texts for each image and images for each text (image-text matching or contrastive)",
+       retrieve_command},
       {"fill-mask", "fill the mask tokens of a text about an image (masked LM)", fill_mask_command},
       {"tokenize", "how a tokenizer encodes and decodes text (debugging, reference comparison)", tokenize_command},
       {"template", "the exact prompt a chat template renders for messages (debugging)", template_command},

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "vlm/tensor/dtype.hpp"
 
 namespace vlm::host {
@@ -69,6 +71,17 @@ registry::LoadRequest load_request(const po::variables_map& vm) {
     overrides["do_image_splitting"] = value == "on";
   }
   return request;
+}
+
+void add_output_options(po::options_description& options) {
+  options.add_options()
+      ("json", "print one JSON document")
+      ("dump", po::value<std::string>(), "write intermediate tensors (HF names) to DIR/tensors.safetensors");
+}
+
+void write_dump(const TensorDump* dump, const po::variables_map& vm) {
+  if (dump)
+    spdlog::info("dumped {} tensors to {}", dump->tensors().size(), dump->write(vm["dump"].as<std::string>()).string());
 }
 
 }  // namespace vlm::host

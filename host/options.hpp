@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "command.hpp"
+#include "vlm/model/tensor_dump.hpp"
 #include "vlm/registry/loader.hpp"
 
 namespace vlm::host {
@@ -56,5 +57,10 @@ std::string image_cache_key(const registry::LoadedModel& loaded, const registry:
 DType kv_dtype_option(const po::variables_map& vm);
 // --dtype: nullopt for auto (the stored dtype), else F32 or BF16.
 std::optional<DType> dtype_option(const po::variables_map& vm);
+
+// --json (one JSON document on stdout) and --dump DIR (tensors under Hugging Face's names) of the commands
+// that have them; write_dump writes the dump when --dump was given (dump may be null otherwise).
+void add_output_options(po::options_description& options);
+void write_dump(const TensorDump* dump, const po::variables_map& vm);
 
 }  // namespace vlm::host

@@ -50,9 +50,9 @@ bool has_image_extension(const std::filesystem::path& path) {
 
 }  // namespace
 
-Video load_video_frames(const std::filesystem::path& folder, const ImageLoadOptions& options) {
+std::vector<std::filesystem::path> list_image_files(const std::filesystem::path& folder) {
   std::error_code error;
-  if (!std::filesystem::is_directory(folder, error)) fail("{}: not a folder of video frames", folder.string());
+  if (!std::filesystem::is_directory(folder, error)) fail("{}: not a folder", folder.string());
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
     const std::string name = entry.path().filename().string();
@@ -60,17 +60,26 @@ Video load_video_frames(const std::filesystem::path& folder, const ImageLoadOpti
       names.push_back(name);
   }
   if (error) fail("{}: cannot list the folder: {}", folder.string(), error.message());
-  if (names.empty()) fail("{}: no image files (png, jpg, ...) to use as video frames", folder.string());
+  if (names.empty()) fail("{}: no image files (png, jpg, jpeg, webp, gif, tif, tiff, ppm, pgm, pnm)", folder.string());
   std::sort(names.begin(), names.end(), natural_less);
+  std::vector<std::filesystem::path> paths;
+  for (const auto& name : names) paths.push_back(folder / name);
+  return paths;
+}
 
+Video load_video_frames(const std::filesystem::path& folder, const ImageLoadOptions& options) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(folder, error)) fail("{}: not a folder of video frames", folder.string());
+  const std::vector<std::filesystem::path> paths = list_image_files(folder);
   Video video;
   video.source = folder.string();
-  video.frames.reserve(names.size());
-  for (const auto& name : names) {
-    Image frame = load_image(folder / name, options);
+  video.frames.reserve(paths.size());
+  for (const auto& path : paths) {
+    Image frame = load_image(path, options);
     if (!video.frames.empty() &&
         (frame.width != video.frames.front().width || frame.height != video.frames.front().height))
-      fail("{}: frame {} is {}x{} but {} is {}x{}: all frames of a video must have one size", video.source, name,
+      fail("{}: frame {} is {}x{} but {} is {}x{}: all frames of a video must have one size", video.source,
+           path.filename().string(),
            frame.width, frame.height, video.frames.front().source, video.frames.front().width,
            video.frames.front().height);
     video.frames.push_back(std::move(frame));

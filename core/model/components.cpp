@@ -21,4 +21,18 @@ const Tensor& ModelInputs::at(std::string_view name) const {
   return *t;
 }
 
+namespace {
+[[noreturn]] void no_retrieval() { fail("this model cannot retrieve: its scorer has no retrieval method"); }
+}  // namespace
+
+std::vector<std::unique_ptr<Encoding>> Scorer::encode_images(std::string_view, std::span<const Image>) {
+  no_retrieval();
+}
+std::vector<std::unique_ptr<Encoding>> Scorer::encode_texts(std::string_view, std::span<const std::string>) {
+  no_retrieval();
+}
+Tensor Scorer::score_pairs(std::string_view, std::span<const Encoding* const>, std::span<const Encoding* const>) {
+  no_retrieval();
+}
+
 }  // namespace vlm

@@ -28,23 +28,6 @@ std::vector<Prompt> pairs_with(const Image& image, const std::vector<std::string
   return prompts;
 }
 
-OrderedJson rows_of(const Tensor& t) {  // [n, d] f32 -> [[...], ...]
-  OrderedJson rows = OrderedJson::array();
-  const int64_t n = t.dim(0), d = t.numel() / std::max<int64_t>(n, 1);
-  for (int64_t i = 0; i < n; ++i) rows.push_back(std::vector<float>(t.data<float>() + i * d, t.data<float>() + (i + 1) * d));
-  return rows;
-}
-
-void add_output_options(po::options_description& options) {
-  options.add_options()
-      ("json", "print one JSON document")
-      ("dump", po::value<std::string>(), "write intermediate tensors (HF names) to DIR/tensors.safetensors");
-}
-
-void write_dump(const std::unique_ptr<TensorDump>& dump, const po::variables_map& vm) {
-  if (dump) spdlog::info("dumped {} tensors to {}", dump->tensors().size(), dump->write(vm["dump"].as<std::string>()).string());
-}
-
 }  // namespace
 
 int score_command(const std::vector<std::string>& args) {
@@ -70,7 +53,7 @@ int score_command(const std::vector<std::string>& args) {
   std::unique_ptr<TensorDump> dump;
   if (vm.count("dump")) dump = std::make_unique<TensorDump>(*loaded.backend);
   const TensorMap out = score_prompts(*loaded.model, pairs_with(image, texts), task, dump.get());
-  write_dump(dump, vm);
+  write_dump(dump.get(), vm);
 
   const bool json = vm.count("json") != 0;
   if (task == "itm") {
@@ -90,7 +73,7 @@ int score_command(const std::vector<std::string>& args) {
   OrderedJson doc = {{"task", "contrastive"}, {"texts", texts}};
   for (const char* name : {"text_embeds", "image_embeds", "cross_embeds", "logits_text_to_image", "logits_text_to_cross",
                            "logits_image_to_cross"})
-    doc[name] = rows_of(out.at(name));
+    doc[name] = json_rows(out.at(name));
   if (json) {
     fmt::print("{}\n", doc.dump(2));
   } else {
@@ -135,7 +118,7 @@ int fill_mask_command(const std::vector<std::string>& args) {
     dump->record("argmax_ids", filled.argmax_ids);
     dump->record("filled_ids", filled.filled_ids);
   }
-  write_dump(dump, vm);
+  write_dump(dump.get(), vm);
   // As Hugging Face's fill-mask pipeline: the filled sequence decoded without special tokens.
   const Tensor& ids = filled.filled_ids;
   const std::vector<int64_t> row(ids.data<int64_t>(), ids.data<int64_t>() + ids.numel());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "vlm/util/error.hpp"
 
@@ -113,6 +114,9 @@ double diagonal_cross_entropy(const Tensor& logits) {
   return total / double(B);
 }
 
+// softmax(itm logits)[1], as ITM's match probability.
+float match_probability(const float* logits) { return 1.0f / (1.0f + std::exp(logits[0] - logits[1])); }
+
 bool wants(Trace* trace, std::string_view name) { return trace && trace->wants(name); }
 
 void record(Trace* trace, std::string_view name, const Tensor& t) {
@@ -120,15 +124,6 @@ void record(Trace* trace, std::string_view name, const Tensor& t) {
 }
 
 }  // namespace
-
-struct Model::Encoded {
-  std::vector<int64_t> text_lengths, image_lengths;
-  int64_t width = 0;           // padded text length
-  std::vector<Tensor> text;    // text states split_index..L, packed [T, H] on the backend
-  Tensor vision_last;          // ln_post(last vision state) [B * N, D] on the backend
-  Tensor text_features, image_features;  // packed, on the backend (with the cross-modal part)
-  Tensor pooled;               // [B, 2H] host (with the cross-modal part)
-};
 
 Model::Model(const LoadContext& context)
     : config_(Config::from(context.checkpoint->config())),
@@ -259,23 +254,20 @@ std::vector<std::string> Model::tasks() const {
   return t;
 }
 
-Model::Encoded Model::encode(Workspace& ws, const ModelInputs& inputs, bool need_cross, Trace* trace) const {
+Model::TextStates Model::encode_text(Workspace& ws, const Tensor& ids, const Tensor& mask, Trace* trace) const {
   Backend& be = *backend_;
   const auto& c = config_;
   const int64_t H = c.hidden_size, L = c.text.num_hidden_layers, split = c.split_index();
-  const Tensor& ids = inputs.at("input_ids");
-  const Tensor& mask = inputs.at("attention_mask");
-  const Tensor& pixels = inputs.at("pixel_values");
   if (ids.rank() != 2 || mask.shape() != ids.shape())
     fail("bridgetower: input_ids and attention_mask must be [batch, length] alike, got {} and {}", ids.shape().str(),
          mask.shape().str());
   const int64_t B = ids.dim(0), S = ids.dim(1);
-  if (pixels.rank() != 4 || pixels.dim(0) != B)
-    fail("bridgetower: pixel_values must hold one image per text ([{}, 3, H, W]), got {}", B, pixels.shape().str());
-  Encoded e;
-  e.width = S;
+  // RoBERTa positions start at padding_idx + 1.
+  const int64_t longest = c.text.embeddings().max_positions - c.text.pad_token_id - 1;
+  TextStates out;
+  out.width = S;
 
-  // Text: each row's real tokens (right padding dropped), packed.
+  // Each row's real tokens (right padding dropped), packed.
   std::vector<int64_t> packed_ids;
   for (int64_t b = 0; b < B; ++b) {
     int64_t n = 0;
@@ -286,89 +278,113 @@ Model::Encoded Model::encode(Workspace& ws, const ModelInputs& inputs, bool need
       ++n;
     }
     if (n == 0) fail("bridgetower: row {} has no token", b);
-    e.text_lengths.push_back(n);
+    if (n > longest)
+      fail("bridgetower: text {} has {} tokens, more than the text encoder's {} positions", b, n, longest);
+    out.lengths.push_back(n);
   }
   const int64_t T = int64_t(packed_ids.size());
   Tensor text = be.empty(Shape{T, H}, DType::F32);
   {
     int64_t row = 0;
     for (int64_t b = 0; b < B; ++b) {
-      const std::span<const int64_t> row_ids(packed_ids.data() + row, size_t(e.text_lengths[size_t(b)]));
+      const std::span<const int64_t> row_ids(packed_ids.data() + row, size_t(out.lengths[size_t(b)]));
       const std::vector<int64_t> positions = positions_from_ids(row_ids, c.text.pad_token_id);
-      Tensor out = text.rows(row, e.text_lengths[size_t(b)]);
-      text_embeddings_.forward(ws, row_ids, {}, positions, out);
-      row += e.text_lengths[size_t(b)];
+      Tensor rows = text.rows(row, out.lengths[size_t(b)]);
+      text_embeddings_.forward(ws, row_ids, {}, positions, rows);
+      row += out.lengths[size_t(b)];
     }
   }
-  const bool trace_text = trace && trace->wants("text_hidden_states");
+  const bool trace_text = wants(trace, "text_hidden_states");
   std::vector<Tensor> text_states;
-  if (trace_text) text_states.push_back(padded(be, text, e.text_lengths, S));
-  if (wants(trace, "text_embeddings")) record(trace, "text_embeddings", padded(be, text, e.text_lengths, S));
+  if (trace_text) text_states.push_back(padded(be, text, out.lengths, S));
+  if (wants(trace, "text_embeddings")) record(trace, "text_embeddings", padded(be, text, out.lengths, S));
   auto keep = [&](int64_t state) {
     if (state < split) return;
     Tensor copy = be.empty(Shape{T, H}, DType::F32);
     be.copy(text, copy);
-    e.text.push_back(copy);
+    out.states.push_back(copy);
   };
   keep(0);
   for (int64_t i = 0; i < L; ++i) {
-    text_layers_[size_t(i)].forward(ws, text, e.text_lengths);
-    if (trace_text) text_states.push_back(padded(be, text, e.text_lengths, S));
+    text_layers_[size_t(i)].forward(ws, text, out.lengths);
+    if (trace_text) text_states.push_back(padded(be, text, out.lengths, S));
     keep(i + 1);
   }
   if (trace_text) record(trace, "text_hidden_states", stack(text_states));
   if (wants(trace, "text_encoder_output"))
-    record(trace, "text_encoder_output", padded(be, e.text.back(), e.text_lengths, S));
+    record(trace, "text_encoder_output", padded(be, out.states.back(), out.lengths, S));
+  return out;
+}
 
-  // Vision: every state from split_index on (0 too when traced), ln_post on each.
-  const auto& v = c.vision.clip();
-  const int64_t N = v.num_patches() + 1;
+std::vector<Tensor> Model::encode_vision(const Tensor& pixels, bool last_only, Trace* trace) const {
+  Backend& be = *backend_;
+  const auto& c = config_;
+  const int64_t H = c.hidden_size, L = c.text.num_hidden_layers, split = c.split_index();
+  if (pixels.rank() != 4) fail("bridgetower: pixel_values must be [images, 3, H, W], got {}", pixels.shape().str());
+  const int64_t B = pixels.dim(0), N = image_tokens();
+  // State 0 (the embeddings) too when traced.
   std::vector<int64_t> layers;
-  const bool trace_embeddings = trace && trace->wants("vision_embeddings");
-  if (trace_embeddings && split > 0) layers.push_back(0);
-  for (int64_t s = split; s <= L; ++s) layers.push_back(s);
+  const bool trace_embeddings = wants(trace, "vision_embeddings");
+  const int64_t first = last_only ? L : split;
+  if (trace_embeddings && first > 0) layers.push_back(0);
+  for (int64_t s = first; s <= L; ++s) layers.push_back(s);
   const std::vector<Tensor> states = vision_.layer_states(be, pixels, layers, false, trace);  // [B, N, H] each
-  const size_t offset = (trace_embeddings && split > 0) ? 1 : 0;
-  auto vision_state = [&](size_t k) {  // the k-th requested state, ln_post applied: [B * N, H]
+  if (trace_embeddings) record(trace, "vision_embeddings", states[0]);
+  std::vector<Tensor> out;
+  for (size_t k = (trace_embeddings && first > 0) ? 1 : 0; k < states.size(); ++k) {
     Tensor normed = be.empty(Shape{B * N, H}, DType::F32);
     vision_.post_layernorm().forward(be, states[k].reshape(Shape{B * N, H}), normed);
-    return normed;
-  };
-  if (trace_embeddings) record(trace, "vision_embeddings", states[0]);
-  e.vision_last = vision_state(offset + size_t(L - split));
-  record(trace, "vision_encoder_output", e.vision_last.reshape(Shape{B, N, H}));
-  e.image_lengths.assign(size_t(B), N);
-  if (!need_cross) return e;
+    out.push_back(normed);
+  }
+  record(trace, "vision_encoder_output", out.back().reshape(Shape{B, N, H}));
+  return out;
+}
 
-  // Cross-modal part.
-  const Tensor text_type = token_types_.rows(0, 1), image_type = token_types_.rows(1, 1);
-  auto text_input = [&](const Tensor& state, Tensor& out) {  // transform(text state) + type 0
-    text_transform_.forward(be, state, out);
-    be.add(out, text_type, out);
-  };
-  auto image_input = [&](size_t k, Tensor& out) {  // transform(ln_post(vision state)) + type 1
-    const Tensor normed = vision_state(offset + k);
-    image_transform_.forward(be, normed, out);
-    be.add(out, image_type, out);
-  };
-  Tensor x_text = be.empty(Shape{T, H}, DType::F32), x_image = be.empty(Shape{B * N, H}, DType::F32);
-  text_input(e.text[0], x_text);
-  text_norm_.forward(be, x_text, x_text);
-  image_input(0, x_image);
-  image_norm_.forward(be, x_image, x_image);
+std::vector<Tensor> Model::cross_inputs(const std::vector<Tensor>& states, bool image) const {
+  Backend& be = *backend_;
+  const Linear& transform = image ? image_transform_ : text_transform_;
+  const Tensor type = token_types_.rows(image ? 1 : 0, 1);
+  const Norm& norm = image ? image_norm_ : text_norm_;
+  std::vector<Tensor> out;
+  for (size_t j = 0; j < states.size(); ++j) {
+    Tensor x = be.empty(states[j].shape(), DType::F32);
+    transform.forward(be, states[j], x);
+    be.add(x, type, x);
+    if (j == 0) norm.forward(be, x, x);
+    out.push_back(x);
+  }
+  return out;
+}
+
+Model::CrossOutput Model::cross_modal(Workspace& ws, std::span<const Tensor> text_inputs,
+                                      const std::vector<int64_t>& text_lengths, std::span<const Tensor> image_inputs,
+                                      const std::vector<int64_t>& image_lengths, int64_t width, Trace* trace) const {
+  Backend& be = *backend_;
+  const auto& c = config_;
+  const int64_t H = c.hidden_size, S = width;
+  const int64_t B = int64_t(image_lengths.size()), N = image_lengths[0];
+  if (int64_t(text_inputs.size()) != c.num_hidden_layers || int64_t(image_inputs.size()) != c.num_hidden_layers)
+    fail("bridgetower: {} text and {} image cross-modal inputs for {} layers", text_inputs.size(), image_inputs.size(),
+         c.num_hidden_layers);
+  const int64_t T = text_inputs[0].dim(0), I = image_inputs[0].dim(0);
+  Tensor x_text = ws.get("bt.x_text", Shape{T, H}), x_image = ws.get("bt.x_image", Shape{I, H});
+  be.copy(text_inputs[0], x_text);
+  be.copy(image_inputs[0], x_image);
   if (wants(trace, "cross_modal_text_input"))
-    record(trace, "cross_modal_text_input", padded(be, x_text, e.text_lengths, S));
+    record(trace, "cross_modal_text_input", padded(be, x_text, text_lengths, S));
   record(trace, "cross_modal_image_input", x_image.reshape(Shape{B, N, H}));
 
   std::vector<Tensor> text_links, image_links, text_hidden, image_hidden;
   const bool trace_cross = wants(trace, "cross_modal_text_hidden_states") || wants(trace, "text_link_tower_outputs");
-  Tensor y_text = be.empty(Shape{T, H}, DType::F32), y_image = be.empty(Shape{B * N, H}, DType::F32);
-  Tensor link_in = ws.get("bt.link_in_text", Shape{T, H}), link_image_in = ws.get("bt.link_in_image", Shape{B * N, H});
-  auto link = [&](const Link& tower, Tensor& from_encoder, const Tensor& cross_output, Tensor& out) {
+  Tensor y_text = be.empty(Shape{T, H}, DType::F32), y_image = be.empty(Shape{I, H}, DType::F32);
+  Tensor link_text = ws.get("bt.link_in_text", Shape{T, H}), link_image = ws.get("bt.link_in_image", Shape{I, H});
+  auto link = [&](const Link& tower, const Tensor& input, Tensor& from_encoder, const Tensor& cross_output,
+                  Tensor& out) {
     // add: LN(x + y); scaled_add: LN(x * scale + y); interpolate: LN(x * (1 - beta) + y * beta)
+    be.copy(input, from_encoder);
     if (c.link_tower == LinkTower::ScaledAdd) be.scale(from_encoder, tower.scale, from_encoder);
-    if (c.link_tower == LinkTower::Interpolate) be.scale(from_encoder, 1.0f - tower.beta, from_encoder);
     if (c.link_tower == LinkTower::Interpolate) {
+      be.scale(from_encoder, 1.0f - tower.beta, from_encoder);
       Tensor scaled = ws.get("bt.link_scaled", cross_output.shape());
       be.scale(cross_output, tower.beta, scaled);
       be.add(from_encoder, scaled, from_encoder);
@@ -379,22 +395,20 @@ Model::Encoded Model::encode(Workspace& ws, const ModelInputs& inputs, bool need
   };
   for (int64_t j = 0; j < c.num_hidden_layers; ++j) {
     if (j > 0) {
-      text_input(e.text[size_t(j)], link_in);
-      link(text_links_[size_t(j - 1)], link_in, y_text, x_text);
-      image_input(size_t(j), link_image_in);
-      link(image_links_[size_t(j - 1)], link_image_in, y_image, x_image);
+      link(text_links_[size_t(j - 1)], text_inputs[size_t(j)], link_text, y_text, x_text);
+      link(image_links_[size_t(j - 1)], image_inputs[size_t(j)], link_image, y_image, x_image);
       if (trace_cross) {
-        text_links.push_back(padded(be, x_text, e.text_lengths, S));
+        text_links.push_back(padded(be, x_text, text_lengths, S));
         image_links.push_back(be.download(x_image).reshape(Shape{B, N, H}).clone());
       }
     }
     // Both streams read this layer's inputs: each attends to the other's input, not its output.
     be.copy(x_text, y_text);
     be.copy(x_image, y_image);
-    cross_text_[size_t(j)].forward(ws, y_text, e.text_lengths, &x_image, e.image_lengths);
-    cross_image_[size_t(j)].forward(ws, y_image, e.image_lengths, &x_text, e.text_lengths);
+    cross_text_[size_t(j)].forward(ws, y_text, text_lengths, &x_image, image_lengths);
+    cross_image_[size_t(j)].forward(ws, y_image, image_lengths, &x_text, text_lengths);
     if (trace_cross) {
-      text_hidden.push_back(padded(be, y_text, e.text_lengths, S));
+      text_hidden.push_back(padded(be, y_text, text_lengths, S));
       image_hidden.push_back(be.download(y_image).reshape(Shape{B, N, H}).clone());
     }
   }
@@ -406,29 +420,62 @@ Model::Encoded Model::encode(Workspace& ws, const ModelInputs& inputs, bool need
     record(trace, "cross_modal_text_hidden_states", stack(text_hidden));
     record(trace, "cross_modal_image_hidden_states", stack(image_hidden));
   }
-  e.text_features = y_text;
-  e.image_features = y_image;
-  if (wants(trace, "text_features")) record(trace, "text_features", padded(be, y_text, e.text_lengths, S));
+  CrossOutput out;
+  out.text_features = y_text;
+  out.image_features = y_image;
+  if (wants(trace, "text_features")) record(trace, "text_features", padded(be, y_text, text_lengths, S));
   record(trace, "image_features", y_image.reshape(Shape{B, N, H}));
 
   // Poolers: tanh(dense(first token)) of each stream, concatenated (text, image).
-  Tensor pooled = Tensor::zeros(Shape{B, 2 * H}, DType::F32);
+  out.pooled = Tensor::zeros(Shape{B, 2 * H}, DType::F32);
   int which = 0;
-  for (auto [features, lengths, pooler] : {std::tuple{&y_text, &e.text_lengths, &text_pooler_},
-                                           std::tuple{&y_image, &e.image_lengths, &image_pooler_}}) {
+  for (auto [features, lengths, pooler] : {std::tuple{&y_text, &text_lengths, &text_pooler_},
+                                           std::tuple{&y_image, &image_lengths, &image_pooler_}}) {
     const Tensor cls = first_rows(be, ws, "bt.cls", *features, *lengths);
     Tensor dense = ws.get("bt.pooled", Shape{B, H});
     pooler->forward(be, cls, dense);
     const Tensor host = be.download(dense).to(DType::F32);
     for (int64_t b = 0; b < B; ++b)
       for (int64_t h = 0; h < H; ++h)
-        pooled.data<float>()[b * 2 * H + which * H + h] = std::tanh(host.data<float>()[b * H + h]);
+        out.pooled.data<float>()[b * 2 * H + which * H + h] = std::tanh(host.data<float>()[b * H + h]);
     ++which;
   }
-  record(trace, "pooler_output", pooled);
-  e.pooled = pooled;
-  return e;
+  record(trace, "pooler_output", out.pooled);
+  return out;
 }
+
+Tensor Model::on_host(Workspace& ws, const Linear& linear, const Tensor& host_rows, const std::string& slot) const {
+  Backend& be = *backend_;
+  Tensor x = ws.get(slot + ".in", host_rows.shape());
+  be.copy(host_rows, x);
+  Tensor y = ws.get(slot + ".out", Shape{host_rows.dim(0), linear.out});
+  linear.forward(be, x, y);
+  return be.download(y).to(DType::F32).clone();
+}
+
+Tensor Model::text_embeddings(Workspace& ws, const Tensor& last_state, const std::vector<int64_t>& lengths) const {
+  // The uni-modal CLS of the last text layer.
+  Backend& be = *backend_;
+  const Tensor cls = first_rows(be, ws, "bt.text_cls", last_state, lengths);
+  Tensor embeds = on_host(ws, *heads_.itc_text, be.download(cls).to(DType::F32).clone(), "bt.itc_text");
+  l2_normalise_rows(embeds);
+  return embeds;
+}
+
+Tensor Model::image_embeddings(Workspace& ws, const Tensor& last_state, const std::vector<int64_t>& lengths) const {
+  // The CLS of transform(ln_post(last state)) + type 1: the transform is per row, so only CLS rows go in.
+  Backend& be = *backend_;
+  const int64_t B = int64_t(lengths.size()), H = config_.hidden_size;
+  const Tensor cls = first_rows(be, ws, "bt.image_cls", last_state, lengths);
+  Tensor x = ws.get("bt.itc_image_x", Shape{B, H});
+  image_transform_.forward(be, cls, x);
+  be.add(x, token_types_.rows(1, 1), x);
+  Tensor embeds = on_host(ws, *heads_.itc_image, be.download(x).to(DType::F32).clone(), "bt.itc_image");
+  l2_normalise_rows(embeds);
+  return embeds;
+}
+
+Tensor Model::itm_logits(Workspace& ws, const Tensor& pooled) const { return on_host(ws, *heads_.itm, pooled, "bt.itm"); }
 
 TensorMap Model::score(std::string_view task, const ModelInputs& inputs, Trace* trace) {
   const auto known = tasks();
@@ -439,37 +486,30 @@ TensorMap Model::score(std::string_view task, const ModelInputs& inputs, Trace* 
   const int64_t H = c.hidden_size;
   const auto lease = workspaces_->acquire();
   Workspace& ws = *lease;
-  const Encoded e = encode(ws, inputs, true, trace);
-  const int64_t B = int64_t(e.text_lengths.size());
+  const TextStates text = encode_text(ws, inputs.at("input_ids"), inputs.at("attention_mask"), trace);
+  const int64_t B = int64_t(text.lengths.size());
+  const Tensor& pixels = inputs.at("pixel_values");
+  if (pixels.rank() != 4 || pixels.dim(0) != B)
+    fail("bridgetower: pixel_values must hold one image per text ([{}, 3, H, W]), got {}", B, pixels.shape().str());
+  const std::vector<Tensor> vision = encode_vision(pixels, false, trace);
+  const std::vector<int64_t> image_lengths(size_t(B), image_tokens());
+  const CrossOutput cross = cross_modal(ws, cross_inputs(text.states, false), text.lengths, cross_inputs(vision, true),
+                                        image_lengths, text.width, trace);
   TensorMap out;
-  auto head_on_host = [&](const Linear& linear, const Tensor& host_rows, const std::string& slot) {
-    Tensor x = ws.get(slot + ".in", host_rows.shape());
-    be.copy(host_rows, x);
-    Tensor y = ws.get(slot + ".out", Shape{host_rows.dim(0), linear.out});
-    linear.forward(be, x, y);
-    return be.download(y).to(DType::F32).clone();
-  };
   if (task == "itm") {
-    Tensor logits = head_on_host(*heads_.itm, e.pooled, "bt.itm");
+    Tensor logits = itm_logits(ws, cross.pooled);
     Tensor prob = Tensor::zeros(Shape{B}, DType::F32);
-    for (int64_t b = 0; b < B; ++b) {  // softmax(logits)[:, 1]
-      const float l0 = logits.data<float>()[2 * b], l1 = logits.data<float>()[2 * b + 1];
-      prob.data<float>()[b] = 1.0f / (1.0f + std::exp(l0 - l1));
-    }
+    for (int64_t b = 0; b < B; ++b) prob.data<float>()[b] = match_probability(logits.data<float>() + 2 * b);
     out.emplace("logits", logits);
     out.emplace("match_prob", prob);
   } else if (task == "contrastive") {
-    // Text: the uni-modal CLS of the last text layer; image: the CLS of transform(ln_post(last state)) + type 1.
-    const Tensor text_cls = first_rows(be, ws, "bt.text_cls", e.text.back(), e.text_lengths);
-    Tensor text_embeds = head_on_host(*heads_.itc_text, be.download(text_cls).to(DType::F32).clone(), "bt.itc_text");
-    Tensor image_in = ws.get("bt.itc_image_in", Shape{B * e.image_lengths[0], H});
-    image_transform_.forward(be, e.vision_last, image_in);
-    be.add(image_in, token_types_.rows(1, 1), image_in);
-    const Tensor image_cls = first_rows(be, ws, "bt.image_cls", image_in, e.image_lengths);
-    Tensor image_embeds =
-        head_on_host(*heads_.itc_image, be.download(image_cls).to(DType::F32).clone(), "bt.itc_image");
-    Tensor cross_embeds = head_on_host(*heads_.itc_cross, e.pooled, "bt.itc_cross");
-    for (Tensor* t : {&text_embeds, &image_embeds, &cross_embeds}) l2_normalise_rows(*t);
+    const Tensor text_embeds = text_embeddings(ws, text.states.back(), text.lengths);
+    const Tensor image_embeds = image_embeddings(ws, vision.back(), image_lengths);
+    const Tensor cross_embeds = [&] {
+      Tensor t = on_host(ws, *heads_.itc_cross, cross.pooled, "bt.itc_cross");
+      l2_normalise_rows(t);
+      return t;
+    }();
     const float scale = heads_.logit_scale;
     const int64_t E = text_embeds.dim(1);
     Tensor stacked = Tensor::zeros(Shape{B, 3, E}, DType::F32);  // HF's `logits`: (text, image, cross) per row
@@ -495,18 +535,163 @@ TensorMap Model::score(std::string_view task, const ModelInputs& inputs, Trace* 
     out.emplace("image_embeds", image_embeds);
     out.emplace("cross_embeds", cross_embeds);
   } else {  // mlm: vocabulary logits of the cross-modal text features, at every (real) position
-    const int64_t T = e.text_features.dim(0), V = c.text.vocab_size;
+    const int64_t T = cross.text_features.dim(0), V = c.text.vocab_size;
     Tensor h = ws.get("bt.mlm_h", Shape{T, H});
-    heads_.mlm_dense->forward(be, e.text_features, h);
+    heads_.mlm_dense->forward(be, cross.text_features, h);
     be.activation(activation_from_name(c.hidden_act), h, h);
     heads_.mlm_norm.forward(be, h, h);
     Tensor logits = ws.get("bt.mlm_logits", Shape{T, V});
     heads_.mlm_decoder->forward(be, h, logits);
     be.add(logits, heads_.mlm_bias, logits);
-    out.emplace("logits", padded(be, logits, e.text_lengths, e.width));
+    out.emplace("logits", padded(be, logits, text.lengths, text.width));
   }
   for (const auto& [name, t] : out) record(trace, name, t);
   return out;
+}
+
+// Retrieval.
+
+namespace {
+
+// What encode_images / encode_texts keep of one image or text.
+struct Encoded final : Encoding {
+  std::string method;
+  bool image = false;
+  std::vector<Tensor> inputs;  // itm: each cross-modal layer's input rows [tokens, H], on the backend
+  Tensor embed;                // itc: [E] host, L2-normalised
+  Tensor embedding() const override { return embed; }
+};
+
+const Encoded& ours(const Encoding* encoding, std::string_view method, bool image) {
+  const auto* e = dynamic_cast<const Encoded*>(encoding);
+  if (!e) fail("bridgetower: an encoding made by another model");
+  if (e->method != method || e->image != image)
+    fail("bridgetower: a{} {} encoding made for '{}' passed as a{} {} encoding for '{}'", e->image ? "n" : "",
+         e->image ? "image" : "text", e->method, image ? "n" : "", image ? "image" : "text", method);
+  return *e;
+}
+
+// Row `first`..`first + count` of each of `per_layer` [rows, H], copied into tensors of their own.
+std::vector<Tensor> own_rows(Backend& be, const std::vector<Tensor>& per_layer, int64_t first, int64_t count) {
+  std::vector<Tensor> out;
+  for (const Tensor& layer : per_layer) {
+    Tensor t = be.empty(Shape{count, layer.dim(1)}, DType::F32);
+    be.copy(layer.rows(first, count), t);
+    out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> Model::retrieval_methods() const {
+  std::vector<std::string> m;
+  if (heads_.itm) m.push_back("itm");
+  if (heads_.itc_text) m.push_back("itc");
+  return m;
+}
+
+void Model::check_method(std::string_view method) const {
+  const auto known = retrieval_methods();
+  if (std::find(known.begin(), known.end(), method) == known.end())
+    fail("bridgetower: retrieval by '{}' is not available with this checkpoint (it has: {})", method,
+         fmt::join(known, ", "));
+}
+
+std::vector<std::unique_ptr<Encoding>> Model::encode_images(std::string_view method, std::span<const Image> images) {
+  check_method(method);
+  std::vector<std::unique_ptr<Encoding>> out;
+  if (images.empty()) return out;
+  const TensorMap pixels = processor_->image_processor().preprocess(images, {});
+  const auto lease = workspaces_->acquire();
+  const bool itc = method == "itc";
+  const std::vector<Tensor> vision = encode_vision(pixels.at("pixel_values"), itc, nullptr);
+  const int64_t B = int64_t(images.size()), N = image_tokens();
+  const std::vector<Tensor> inputs = itc ? std::vector<Tensor>{} : cross_inputs(vision, true);
+  const Tensor embeds = itc ? image_embeddings(*lease, vision.back(), std::vector<int64_t>(size_t(B), N)) : Tensor{};
+  for (int64_t b = 0; b < B; ++b) {
+    auto e = std::make_unique<Encoded>();
+    e->method = std::string(method);
+    e->image = true;
+    if (itc) e->embed = embeds.rows(b, 1).reshape(Shape{embeds.dim(1)}).clone();
+    else e->inputs = own_rows(*backend_, inputs, b * N, N);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<std::unique_ptr<Encoding>> Model::encode_texts(std::string_view method, std::span<const std::string> texts) {
+  check_method(method);
+  std::vector<std::unique_ptr<Encoding>> out;
+  if (texts.empty()) return out;
+  const ModelInputs prepared = processor_->prepare_texts(texts);
+  const auto lease = workspaces_->acquire();
+  const TextStates text = encode_text(*lease, prepared.at("input_ids"), prepared.at("attention_mask"), nullptr);
+  const bool itc = method == "itc";
+  const std::vector<Tensor> inputs = itc ? std::vector<Tensor>{} : cross_inputs(text.states, false);
+  const Tensor embeds = itc ? text_embeddings(*lease, text.states.back(), text.lengths) : Tensor{};
+  int64_t row = 0;
+  for (size_t b = 0; b < texts.size(); ++b) {
+    auto e = std::make_unique<Encoded>();
+    e->method = std::string(method);
+    if (itc) e->embed = embeds.rows(int64_t(b), 1).reshape(Shape{embeds.dim(1)}).clone();
+    else e->inputs = own_rows(*backend_, inputs, row, text.lengths[b]);
+    row += text.lengths[b];
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Tensor Model::score_pairs(std::string_view method, std::span<const Encoding* const> images,
+                          std::span<const Encoding* const> texts) {
+  check_method(method);
+  if (images.size() != texts.size())
+    fail("bridgetower: {} image encodings for {} text encodings: pairs need one of each", images.size(), texts.size());
+  const int64_t P = int64_t(images.size());
+  Tensor scores = Tensor::zeros(Shape{P}, DType::F32);
+  if (P == 0) return scores;
+  if (method == "itc") {  // logits_text_to_image: scaled cosine similarity
+    for (int64_t p = 0; p < P; ++p) {
+      const Tensor& a = ours(texts[size_t(p)], method, false).embed;
+      const Tensor& b = ours(images[size_t(p)], method, true).embed;
+      float dot = 0;
+      for (int64_t k = 0; k < a.numel(); ++k) dot += a.data<float>()[k] * b.data<float>()[k];
+      scores.data<float>()[p] = dot * heads_.logit_scale;
+    }
+    return scores;
+  }
+  // itm: the pairs' cross-modal inputs gathered layer by layer, one cross-modal forward for the batch.
+  Backend& be = *backend_;
+  const int64_t H = config_.hidden_size, N = image_tokens(), layers = config_.num_hidden_layers;
+  std::vector<int64_t> text_lengths, image_lengths(size_t(P), N);
+  std::vector<const Encoded*> text_side, image_side;
+  for (int64_t p = 0; p < P; ++p) {
+    text_side.push_back(&ours(texts[size_t(p)], method, false));
+    image_side.push_back(&ours(images[size_t(p)], method, true));
+    text_lengths.push_back(text_side.back()->inputs[0].dim(0));
+  }
+  const int64_t T = std::accumulate(text_lengths.begin(), text_lengths.end(), int64_t(0));
+  const auto lease = workspaces_->acquire();
+  std::vector<Tensor> text_inputs, image_inputs;
+  for (int64_t j = 0; j < layers; ++j) {
+    Tensor t = lease->get("bt.pair_text." + std::to_string(j), Shape{T, H});
+    Tensor i = lease->get("bt.pair_image." + std::to_string(j), Shape{P * N, H});
+    int64_t row = 0;
+    for (int64_t p = 0; p < P; ++p) {
+      Tensor dst = t.rows(row, text_lengths[size_t(p)]);
+      be.copy(text_side[size_t(p)]->inputs[size_t(j)], dst);
+      row += text_lengths[size_t(p)];
+      Tensor image_dst = i.rows(p * N, N);
+      be.copy(image_side[size_t(p)]->inputs[size_t(j)], image_dst);
+    }
+    text_inputs.push_back(t);
+    image_inputs.push_back(i);
+  }
+  const int64_t width = *std::max_element(text_lengths.begin(), text_lengths.end());
+  const CrossOutput cross = cross_modal(*lease, text_inputs, text_lengths, image_inputs, image_lengths, width, nullptr);
+  const Tensor logits = itm_logits(*lease, cross.pooled);
+  for (int64_t p = 0; p < P; ++p) scores.data<float>()[p] = match_probability(logits.data<float>() + 2 * p);
+  return scores;
 }
 
 }  // namespace vlm::bridgetower

@@ -35,6 +35,15 @@ class Model final : public vlm::Model, public vlm::Scorer {
   std::vector<std::string> tasks() const override;
   TensorMap score(std::string_view task, const ModelInputs& inputs, Trace* trace) override;
 
+  // Retrieval: "itm" keeps each image's and each text's cross-modal inputs (every layer's transformed
+  // uni-modal state) and runs the cross-modal layers per pair; "itc" keeps only the contrastive embedding.
+  std::vector<std::string> retrieval_methods() const override;
+  std::vector<std::unique_ptr<Encoding>> encode_images(std::string_view method, std::span<const Image> images) override;
+  std::vector<std::unique_ptr<Encoding>> encode_texts(std::string_view method,
+                                                       std::span<const std::string> texts) override;
+  Tensor score_pairs(std::string_view method, std::span<const Encoding* const> images,
+                     std::span<const Encoding* const> texts) override;
+
  private:
   struct Link {
     Norm norm;
@@ -48,9 +57,31 @@ class Model final : public vlm::Model, public vlm::Scorer {
     Norm mlm_norm;
     Tensor mlm_bias;
   };
-  struct Encoded;  // one forward's states (host or backend tensors)
+  struct TextStates {  // the uni-modal text encoder's states the cross-modal part reads
+    std::vector<int64_t> lengths;  // real tokens per row (padding dropped)
+    int64_t width = 0;             // the padded length of the input rows
+    std::vector<Tensor> states;    // states split_index..L, packed [T, H] on the backend
+  };
+  struct CrossOutput {
+    Tensor text_features, image_features;  // packed, on the backend
+    Tensor pooled;                         // [B, 2H] host
+  };
 
-  Encoded encode(Workspace& ws, const ModelInputs& inputs, bool need_cross, Trace* trace) const;
+  TextStates encode_text(Workspace& ws, const Tensor& input_ids, const Tensor& attention_mask, Trace* trace) const;
+  // ln_post of the vision states split_index..L (only L when `last_only`): [B * N, H] each, on the backend.
+  std::vector<Tensor> encode_vision(const Tensor& pixel_values, bool last_only, Trace* trace) const;
+  // Each cross-modal layer's input from a stream's states: transform + token type; the first LayerNormed.
+  std::vector<Tensor> cross_inputs(const std::vector<Tensor>& states, bool image) const;
+  CrossOutput cross_modal(Workspace& ws, std::span<const Tensor> text_inputs, const std::vector<int64_t>& text_lengths,
+                          std::span<const Tensor> image_inputs, const std::vector<int64_t>& image_lengths,
+                          int64_t width, Trace* trace) const;
+  // Contrastive embeddings (host [B, E], L2-normalised) from the last text state / ln_post'd vision state.
+  Tensor text_embeddings(Workspace& ws, const Tensor& last_state, const std::vector<int64_t>& lengths) const;
+  Tensor image_embeddings(Workspace& ws, const Tensor& last_state, const std::vector<int64_t>& lengths) const;
+  Tensor itm_logits(Workspace& ws, const Tensor& pooled) const;  // [B, 2] host
+  Tensor on_host(Workspace& ws, const Linear& linear, const Tensor& host_rows, const std::string& slot) const;
+  void check_method(std::string_view method) const;
+  int64_t image_tokens() const { return config_.vision.clip().num_patches() + 1; }
 
   Config config_;
   Backend* backend_;

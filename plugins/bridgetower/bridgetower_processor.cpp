@@ -32,6 +32,17 @@ ModelInputs Processor::prepare(std::span<const Prompt> batch) const {
   return inputs;
 }
 
+ModelInputs Processor::prepare_texts(std::span<const std::string> texts) const {
+  ModelInputs inputs;
+  std::vector<std::vector<int64_t>> ids;
+  for (const auto& text : texts) {
+    ids.push_back(tokenizer_->encode(text, true));  // as prepare() does with a raw prompt
+    inputs.texts.push_back(text);
+  }
+  pad_right(ids, padding_id(*tokenizer_), inputs);
+  return inputs;
+}
+
 std::string Processor::decode(std::span<const int64_t> ids, bool skip_special_tokens) const {
   return tokenizer_->decode(ids, skip_special_tokens);
 }

@@ -17,6 +17,8 @@ class Processor final : public vlm::Processor {
   explicit Processor(const Checkpoint& checkpoint);
   // input_ids, attention_mask [B, S] (right-padded), pixel_values, pixel_mask.
   ModelInputs prepare(std::span<const Prompt> batch) const override;
+  // Texts alone (retrieval encodes them apart from the images): input_ids, attention_mask, right-padded.
+  ModelInputs prepare_texts(std::span<const std::string> texts) const;
   std::string decode(std::span<const int64_t> ids, bool skip_special_tokens) const override;
   int64_t mask_token_id() const override { return mask_id_; }
   const ImageProcessor& image_processor() const { return images_; }

@@ -9,6 +9,7 @@
 #include "vlm/model/synth.hpp"
 #include "vlm/registry/loader.hpp"
 #include "vlm/registry/plugins.hpp"
+#include "vlm/score/retrieve.hpp"
 #include "vlm/score/score.hpp"
 
 using namespace vlm;
@@ -95,5 +96,60 @@ TEST_CASE("a synthetic tiny bridgetower scores through all three heads", "[bridg
                       Catch::Contains("exactly one image"));
     CHECK_THROWS_WITH(score_prompts(*loaded.model, pairs, "caption", nullptr),
                       Catch::Contains("task 'caption' is not available") && Catch::Contains("itm, contrastive, mlm"));
+  }
+}
+
+TEST_CASE("bridgetower retrieval scores every pair as score() does, each side encoded once", "[bridgetower][synth]") {
+  const auto family = registry::create_family(registry::plugin_for_model_type("bridgetower"));
+  const auto dir = test::temp_dir("bridgetower-retrieve");
+  write_synthetic_checkpoint(*family, family->synth_recipe("tiny"), dir, 1, true);
+  registry::LoadRequest request;
+  request.model = dir.string();
+  request.device = "cpu";
+  auto loaded = registry::load_model(request);
+  Scorer& scorer = *loaded.model->scorer();
+  CHECK(scorer.retrieval_methods() == std::vector<std::string>{"itm", "itc"});
+  const std::vector<Image> images = {gradient(200, 120), gradient(33, 99), gradient(64, 64)};
+  const std::vector<std::string> texts = {"a photo of a cat", "two dogs on the grass by the sea", "red", "a b c d"};
+  RetrievalOptions options;
+  options.batch_size = 2;  // batches that split the images, the texts and each image's pairs
+  options.top_k = 3;
+  for (const std::string by : {"itm", "itc"}) {
+    INFO(by);
+    options.by = by;
+    const RetrievalResult r = retrieve(*loaded.model, 3, [&](int64_t i) { return images[size_t(i)]; }, texts, options);
+    REQUIRE(r.scores.shape() == Shape{3, 4});
+    for (int64_t i = 0; i < 3; ++i) {
+      std::vector<Prompt> pairs;
+      for (const auto& text : texts) pairs.push_back(pair(text, images[size_t(i)]));
+      const TensorMap direct = score_prompts(*loaded.model, pairs, by == "itm" ? "itm" : "contrastive", nullptr);
+      for (int64_t t = 0; t < 4; ++t) {
+        // itm: the match probability; itc: row t of logits_text_to_image against its own image (column t).
+        const float expected = by == "itm" ? direct.at("match_prob").data<float>()[t]
+                                           : direct.at("logits_text_to_image").data<float>()[t * 4 + t];
+        CHECK(std::abs(r.scores.data<float>()[i * 4 + t] - expected) < 1e-5);
+      }
+    }
+    CHECK(r.texts_for_image[0].size() == 3);
+    CHECK(r.images_for_text[0].size() == 3);
+    CHECK(r.image_embeds.defined() == (by == "itc"));
+    if (by == "itc") {
+      CHECK(r.image_embeds.shape() == Shape{3, 32});
+      CHECK(r.text_embeds.shape() == Shape{4, 32});
+    }
+  }
+
+  SECTION("encodings are checked") {
+    const std::vector<std::string> one = {"x"};
+    auto itc_text = scorer.encode_texts("itc", one);
+    auto itm_image = scorer.encode_images("itm", std::span(images).subspan(0, 1));
+    const Encoding* image_side[] = {itm_image[0].get()};
+    const Encoding* text_side[] = {itc_text[0].get()};
+    CHECK_THROWS_WITH(scorer.score_pairs("itm", image_side, text_side), Catch::Contains("made for 'itc'"));
+    CHECK_THROWS_WITH(scorer.encode_texts("mlm", one), Catch::Contains("retrieval by 'mlm' is not available"));
+    std::string words;
+    for (int i = 0; i < 600; ++i) words += "a b ";  // 1200 tokens at least: one per word and space
+    const std::vector<std::string> long_text = {words};
+    CHECK_THROWS_WITH(scorer.encode_texts("itc", long_text), Catch::Contains("more than the text encoder's"));
   }
 }

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "vlm/image/image.hpp"
 
@@ -32,6 +33,10 @@ Image load_image(const std::filesystem::path& path, const ImageLoadOptions& opti
 // The same from an encoded file held in memory (e.g. received over a network); `source` names it in errors.
 Image decode_image(std::span<const uint8_t> encoded, const std::string& source,
                    const ImageLoadOptions& options = {});
+
+// The image files of `folder` (by extension: png, jpg, jpeg, webp, gif, tif, tiff, ppm, pgm, pnm; hidden
+// files skipped), in natural name order (img_2 before img_10). Errors: not a folder, no image file.
+std::vector<std::filesystem::path> list_image_files(const std::filesystem::path& folder);
 
 // Every image file of `folder` (by extension: png, jpg, jpeg, webp, gif, tif, tiff, ppm, pgm, pnm),
 // in natural name order (frame_2 before frame_10), as the frames of one video. All frames must have the

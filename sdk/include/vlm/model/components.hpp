@@ -152,12 +152,34 @@ class Decoder {
   virtual std::unique_ptr<DecoderSession> open_session(const SessionOptions& options) const = 0;
 };
 
+// One image or one text encoded for retrieval, kept for every pair it is in. Opaque to the host: the
+// family keeps whatever its pair scoring needs (uni-modal states, projected inputs, an embedding).
+class Encoding {
+ public:
+  virtual ~Encoding() = default;
+  // The L2-normalised embedding ([E] f32, host) when the method compares embeddings (a dual encoder's
+  // similarity); undefined when pairs are scored jointly.
+  virtual Tensor embedding() const { return {}; }
+};
+
 // Encoder-only scoring (image-text matching, contrastive retrieval, masked LM): named outputs.
 class Scorer {
  public:
   virtual ~Scorer() = default;
   virtual std::vector<std::string> tasks() const = 0;  // e.g. {"itm", "contrastive", "mlm"}
   virtual TensorMap score(std::string_view task, const ModelInputs& inputs, Trace* trace) = 0;
+
+  // Retrieval in stages (`vlm retrieve`): every image and every text is encoded once, then pairs are
+  // scored from the two encodings, in batches. `method` is one of retrieval_methods(), e.g. "itm" (a joint
+  // forward per pair) or "itc" (similarity of separately computed embeddings). The defaults: no retrieval.
+  virtual std::vector<std::string> retrieval_methods() const { return {}; }
+  virtual std::vector<std::unique_ptr<Encoding>> encode_images(std::string_view method, std::span<const Image> images);
+  virtual std::vector<std::unique_ptr<Encoding>> encode_texts(std::string_view method,
+                                                               std::span<const std::string> texts);
+  // Scores [P] f32 of the pairs (images[p], texts[p]), higher for a better match, equal to what score()
+  // gives the same pair (itm: the match probability; itc: the scaled text-to-image similarity).
+  virtual Tensor score_pairs(std::string_view method, std::span<const Encoding* const> images,
+                             std::span<const Encoding* const> texts);
 };
 
 }  // namespace vlm
