@@ -42,11 +42,15 @@ std::string join(const std::vector<std::string>& words) {
   return out;
 }
 
-std::string replace_all(std::string text, std::string_view from, std::string_view to) {
-  if (from.empty()) return text;
-  for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
-    text.replace(pos, from.size(), to);
-  return text;
+std::string replace_all(std::string_view text, std::string_view from, std::string_view to) {
+  std::string out;
+  size_t at = 0;
+  for (size_t pos = text.find(from); !from.empty() && pos != std::string_view::npos; pos = text.find(from, at)) {
+    out.append(text.substr(at, pos - at)).append(to);
+    at = pos + from.size();
+  }
+  out.append(text.substr(at));
+  return out;
 }
 
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
@@ -150,7 +154,7 @@ std::string process_digit_article(const std::string& in) {
 }
 
 // answer.replace("\n", " ").replace("\t", " ").strip()
-std::string flatten(std::string_view s) { return strip(replace_all(replace_all(std::string(s), "\n", " "), "\t", " ")); }
+std::string flatten(std::string_view s) { return strip(replace_all(replace_all(s, "\n", " "), "\t", " ")); }
 
 std::string remove_matches(const text_detail::Regex& regex, const std::string& text) {
   std::vector<text_detail::MatchRange> matches;
