@@ -20,11 +20,11 @@ ChatTemplate ChatTemplate::parse(std::string source, std::string origin) {
   return t;
 }
 
-std::string ChatTemplate::render(const OrderedJson& context) const {
+std::string ChatTemplate::render(const OrderedJson& context, bool strict_undefined) const {
   if (!context.is_object())
     throw TemplateError(fmt::format("the render context must be a JSON object, not {}", context.type_name()),
                         program_->origin, 0, 0);
-  jinja::Interpreter interpreter(*program_);
+  jinja::Interpreter interpreter(*program_, strict_undefined);
   return interpreter.render(jinja::from_json(context));
 }
 

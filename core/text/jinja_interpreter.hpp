@@ -26,7 +26,8 @@ using ScopePtr = std::shared_ptr<Scope>;
 
 class Interpreter {
  public:
-  explicit Interpreter(const Program& program) : program_(program) {}
+  explicit Interpreter(const Program& program, bool strict_undefined = false)
+      : program_(program), strict_undefined_(strict_undefined) {}
   // Renders with `context` (a dict of variables). Throws vlm::TemplateError.
   std::string render(const Value& context);
 
@@ -55,6 +56,7 @@ class Interpreter {
   CallArgs eval_arguments(const Arguments& args, const ScopePtr& scope);
 
   const Program& program_;
+  bool strict_undefined_ = false;  // printing an undefined value fails (jinja2's StrictUndefined on output)
   std::string out_;
   const Node* current_ = nullptr;  // the node being run, for error locations
   int call_depth_ = 0;

@@ -62,7 +62,12 @@ Interpreter::Flow Interpreter::exec(const Stmt& stmt, const ScopePtr& scope) {
   current_ = &stmt;
   switch (stmt.kind) {
     case Stmt::Kind::Text: out_ += static_cast<const TextStmt&>(stmt).text; break;
-    case Stmt::Kind::Print: out_ += to_str(eval(*static_cast<const PrintStmt&>(stmt).expr, scope)); break;
+    case Stmt::Kind::Print: {
+      const Value value = eval(*static_cast<const PrintStmt&>(stmt).expr, scope);
+      if (strict_undefined_ && value.is_undefined()) fail_undefined(value);
+      out_ += to_str(value);
+      break;
+    }
     case Stmt::Kind::If: {
       const auto& s = static_cast<const IfStmt&>(stmt);
       for (const auto& [test, body] : s.branches)

@@ -83,6 +83,43 @@ void Regex::find_all(std::string_view text, std::vector<MatchRange>& out) const 
   }
 }
 
+void Regex::find_all_groups(std::string_view text, std::vector<std::vector<MatchRange>>& out) const {
+  auto& s = scratch();
+  pcre2_match_data* data = pcre2_match_data_create_from_pattern(compiled_->code, nullptr);
+  struct Free {
+    pcre2_match_data* d;
+    ~Free() { pcre2_match_data_free(d); }
+  } guard{data};
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  std::size_t offset = 0;
+  while (offset <= text.size()) {
+    const int rc = compiled_->jit
+                       ? pcre2_jit_match(compiled_->code, subject, text.size(), offset, 0, data, s.context)
+                       : pcre2_match(compiled_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, data, s.context);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) {
+      PCRE2_UCHAR message[256];
+      pcre2_get_error_message(rc, message, sizeof message);
+      fail("regex \"{}\" failed: {}", pattern_, reinterpret_cast<const char*>(message));
+    }
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);
+    const uint32_t pairs = pcre2_get_ovector_count(data);
+    std::vector<MatchRange> groups;
+    for (uint32_t g = 0; g < pairs; ++g) {
+      if (ovector[2 * g] == PCRE2_UNSET) groups.push_back({ovector[0], ovector[0]});
+      else groups.push_back({ovector[2 * g], ovector[2 * g + 1]});
+    }
+    out.push_back(std::move(groups));
+    const std::size_t start = ovector[0], end = ovector[1];
+    if (end > start) {
+      offset = end;
+    } else {
+      if (end >= text.size()) break;
+      offset = end + sequence_length(static_cast<unsigned char>(text[end]));
+    }
+  }
+}
+
 std::string regex_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size() * 2);

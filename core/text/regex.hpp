@@ -26,6 +26,9 @@ class Regex {
 
   // Non-overlapping matches left to right in valid UTF-8 `text`, appended to `out`.
   void find_all(std::string_view text, std::vector<MatchRange>& out) const;
+  // The same with each match's capture groups: [0] the whole match, then group 1..n (an unset group is an
+  // empty range at the match's start).
+  void find_all_groups(std::string_view text, std::vector<std::vector<MatchRange>>& out) const;
   const std::string& pattern() const { return pattern_; }
 
  private:

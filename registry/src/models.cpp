@@ -5,8 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include <yaml-cpp/yaml.h>
-
+#include "vlm/io/yaml.hpp"
 #include "vlm/registry/search_paths.hpp"
 #include "vlm/util/error.hpp"
 
@@ -14,38 +13,6 @@ namespace vlm::registry {
 namespace fs = std::filesystem;
 
 namespace {
-
-Json yaml_to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      Json obj = Json::object();
-      for (const auto& kv : node) obj[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-      return obj;
-    }
-    case YAML::NodeType::Sequence: {
-      Json arr = Json::array();
-      for (const auto& item : node) arr.push_back(yaml_to_json(item));
-      return arr;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string s = node.Scalar();
-      if (node.Tag() == "!") return s;  // quoted: keep it a string
-      if (s == "true" || s == "True") return true;
-      if (s == "false" || s == "False") return false;
-      try {
-        size_t used = 0;
-        const long long i = std::stoll(s, &used);
-        if (used == s.size()) return i;
-        const double d = std::stod(s, &used);
-        if (used == s.size()) return d;
-      } catch (...) {
-      }
-      return s;
-    }
-    default:
-      return nullptr;
-  }
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
@@ -87,14 +54,9 @@ std::vector<std::string> cached_repo_ids() {
 }  // namespace
 
 NamedModel parse_named_model(const fs::path& yaml_file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(yaml_file.string());
-  } catch (const YAML::Exception& e) {
-    fail("{}:{}:{}: {}", yaml_file.string(), e.mark.line + 1, e.mark.column + 1, e.msg);
-  }
-  if (!root.IsMap()) fail("{}: expected a mapping with name, checkpoint, ...", yaml_file.string());
-  const Json json = yaml_to_json(root);
+  const YamlDocument yaml = load_yaml(yaml_file);
+  if (!yaml.value.is_object()) fail("{}: expected a mapping with name, checkpoint, ...", yaml_file.string());
+  const Json json = Json::parse(yaml.value.dump());
   NamedModel model;
   model.file = yaml_file;
   auto text = [&](const char* key, bool required) -> std::string {

@@ -42,8 +42,9 @@ class ChatTemplate {
   static ChatTemplate parse(std::string source, std::string origin = "<template>");
   // Renders with the variables of `context` (a JSON object). Thread-safe: a parsed template is immutable.
   // A vlm::Json context converts implicitly, but its objects are sorted by key, so pass OrderedJson
-  // whenever the template serialises mappings.
-  std::string render(const OrderedJson& context) const;
+  // whenever the template serialises mappings. With `strict_undefined`, printing an undefined value (a
+  // missing variable or key) is a TemplateError instead of "" (jinja2's StrictUndefined when printed).
+  std::string render(const OrderedJson& context, bool strict_undefined = false) const;
   const std::string& origin() const;
 
  private:
