@@ -33,5 +33,6 @@ int template_command(const std::vector<std::string>& args);
 int score_command(const std::vector<std::string>& args);
 int fill_mask_command(const std::vector<std::string>& args);
 int retrieve_command(const std::vector<std::string>& args);
+int eval_command(const std::vector<std::string>& args);
 
 }  // namespace vlm::host

@@ -12,8 +12,10 @@
 
 namespace vlm::host {
 
-std::string read_text_file(const std::string& path) {
-  // A folder, a device (/dev/zero never ends) or a FIFO is refused before reading.
+namespace {
+
+// A folder, a device (/dev/zero never ends) or a FIFO is refused before reading.
+void check_regular_file(const std::string& path) {
   std::error_code error;
   const auto status = std::filesystem::status(path, error);
   if (error || !std::filesystem::exists(status)) fail("{}: no such file", path);
@@ -21,6 +23,12 @@ std::string read_text_file(const std::string& path) {
   constexpr uintmax_t kLimit = uintmax_t(1) << 30;
   if (const auto size = std::filesystem::file_size(path, error); !error && size > kLimit)
     fail("{}: {} bytes, more than the 1 GiB a text file may have here", path, size);
+}
+
+}  // namespace
+
+std::string read_text_file(const std::string& path) {
+  check_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open", path);
   std::ostringstream text;
@@ -39,6 +47,7 @@ OrderedJson read_json_file(const std::string& path) {
 
 void for_each_jsonl_object(const std::string& path,
                            const std::function<void(const OrderedJson& object, const std::string& where)>& visit) {
+  check_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open", path);
   int line_number = 0;

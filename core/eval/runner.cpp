@@ -1,0 +1,147 @@
+#include "vlm/eval/runner.hpp"
+
+#include <chrono>
+#include <map>
+
+#include "../text/precompiled_charsmap.hpp"
+#include "vlm/generate/generator.hpp"
+#include "vlm/image/load.hpp"
+#include "vlm/model/processing.hpp"
+#include "vlm/util/error.hpp"
+
+namespace vlm::eval {
+
+namespace {
+
+// A file path, or a data: URI ("data:image/png;base64,....").
+Image load_document_image(const std::string& source, int64_t doc_id) {
+  if (source.rfind("data:", 0) != 0) return load_image(source);
+  const size_t comma = source.find(',');
+  const std::string where = fmt::format("document {}: data: URI", doc_id);
+  if (comma == std::string::npos || source.substr(0, comma).find(";base64") == std::string::npos)
+    fail("{}: only base64 data: URIs are supported", where);
+  std::string bytes;
+  try {
+    bytes = text_detail::base64_decode(std::string_view(source).substr(comma + 1));
+  } catch (const Error& e) {
+    fail("{}: {}", where, e.what());
+  }
+  return decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), where);
+}
+
+Prompt document_prompt(const Document& doc, bool chat_template) {
+  Prompt prompt;
+  for (const auto& image : doc.images) prompt.images.push_back(load_document_image(image, doc.id));
+  if (!chat_template) {
+    prompt.raw = doc.prompt;
+    return prompt;
+  }
+  OrderedJson content = OrderedJson::array();
+  for (size_t i = 0; i < doc.images.size(); ++i) content.push_back({{"type", "image"}});
+  content.push_back({{"type", "text"}, {"text", doc.prompt}});
+  prompt.messages = OrderedJson::array({{{"role", "user"}, {"content", content}}});
+  return prompt;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+GenerationConfig task_generation(const Task& task, const GenerationConfig& defaults) {
+  GenerationConfig config = defaults;
+  config.do_sample = false;
+  const Json& g = task.generation_kwargs;
+  Json overrides = Json::object();
+  for (const char* key : {"max_new_tokens", "min_new_tokens", "top_p", "top_k", "repetition_penalty", "seed"})
+    if (g.contains(key)) overrides[key] = g[key];
+  if (g.contains("temperature")) {
+    const double t = g["temperature"].get<double>();
+    if (t > 0) {
+      overrides["temperature"] = t;
+      overrides["do_sample"] = true;
+    }
+  }
+  if (g.contains("do_sample")) overrides["do_sample"] = g["do_sample"];
+  if (g.contains("until")) overrides["stop_strings"] = g["until"].is_string() ? Json::array({g["until"]}) : g["until"];
+  config.apply(overrides);
+  return config;
+}
+
+OrderedJson make_sample(const Task& task, const Document& doc, const std::string& prediction, const Json& metrics) {
+  return OrderedJson{{"doc_id", doc.id},
+                     {"prompt", doc.prompt},
+                     {"prediction", prediction},
+                     {"target", doc.fields.at(task.doc_to_target)},
+                     {"metrics", OrderedJson::parse(metrics.dump())}};
+}
+
+RunStats run_documents(Model& model, const Task& task, std::span<const Document* const> documents,
+                       const RunOptions& options) {
+  RunStats stats;
+  const auto start = std::chrono::steady_clock::now();
+  const PromptRenderer renderer(options.checkpoint_dir);
+  const bool chat = renderer.has_template();
+  auto finished = [&](const Document& doc, const std::string& prediction, const std::vector<double>& lls) {
+    const Json metrics = score_document(task, doc, prediction, lls);
+    if (options.on_sample) options.on_sample(make_sample(task, doc, prediction, metrics));
+    ++stats.documents;
+    stats.images += int64_t(doc.images.size());
+  };
+
+  if (task.output_type == OutputType::MultipleChoice) {
+    // Each choice's log-likelihood after the prompt (" " + choice, as lm-eval's target delimiter): the
+    // tokens the full text has beyond the prompt's own.
+    Processor& processor = model.processor();
+    for (const Document* doc : documents) {
+      const Prompt prompt = document_prompt(*doc, chat);
+      const std::string context = renderer.render(prompt);
+      Prompt raw = prompt;
+      raw.messages = OrderedJson();
+      raw.raw = context;
+      const int64_t context_length = processor.prepare(std::span(&raw, 1)).at("input_ids").dim(1);
+      std::vector<double> lls;
+      for (const auto& choice : doc->choices) {
+        raw.raw = context + " " + choice;
+        const ModelInputs inputs = processor.prepare(std::span(&raw, 1));
+        const int64_t continuation = inputs.at("input_ids").dim(1) - context_length;
+        if (continuation <= 0) fail("document {}: choice '{}' adds no token to the prompt", doc->id, choice);
+        double sum = 0;
+        for (const double lp : score_continuation(model, inputs, continuation)) sum += lp;
+        lls.push_back(sum);
+      }
+      const int64_t best = std::max_element(lls.begin(), lls.end()) - lls.begin();
+      finished(*doc, doc->choices[size_t(best)], lls);
+    }
+    stats.seconds = seconds_since(start);
+    return stats;
+  }
+
+  GeneratorOptions generator_options;
+  generator_options.session.max_sequences = std::max<int64_t>(options.batch_size, 1);
+  generator_options.image_cache = options.image_cache;
+  Generator generator(model, generator_options);
+  const GenerationConfig config = task_generation(task, options.generation);
+  std::map<SequenceId, const Document*> running;
+  size_t next = 0;
+  while (next < documents.size() || !generator.idle()) {
+    while (next < documents.size() && generator.active() < generator_options.session.max_sequences) {
+      const Document* doc = documents[next++];
+      running[generator.admit(document_prompt(*doc, chat), config)] = doc;
+    }
+    for (const StepEvent& event : generator.step()) {
+      if (event.finish_reason.empty()) continue;
+      const RequestState& state = generator.request(event.sequence);
+      stats.generated_tokens += int64_t(state.generated_ids.size());
+      finished(*running.at(event.sequence), apply_filters(task, state.text), {});
+      running.erase(event.sequence);
+      generator.forget(event.sequence);
+    }
+  }
+  stats.vision_ms = generator.vision_ms();
+  stats.seconds = seconds_since(start);
+  return stats;
+}
+
+}  // namespace vlm::eval
