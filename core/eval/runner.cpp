@@ -121,14 +121,25 @@ RunStats run_documents(Model& model, const Task& task, std::span<const Document*
   GeneratorOptions generator_options;
   generator_options.session.max_sequences = std::max<int64_t>(options.batch_size, 1);
   generator_options.image_cache = options.image_cache;
-  Generator generator(model, generator_options);
   const GenerationConfig config = task_generation(task, options.generation);
+  if (options.max_length > 0) generator_options.session.max_length = options.max_length;
+  Generator generator(model, generator_options);
   std::map<SequenceId, const Document*> running;
   size_t next = 0;
   while (next < documents.size() || !generator.idle()) {
     while (next < documents.size() && generator.active() < generator_options.session.max_sequences) {
       const Document* doc = documents[next++];
-      running[generator.admit(document_prompt(*doc, chat), config)] = doc;
+      SequenceId sequence = 0;
+      try {
+        sequence = generator.admit(document_prompt(*doc, chat), config);
+      } catch (const Error& e) {
+        fail("{} document {}: {}", task.dataset.string(), doc->id, e.what());
+      }
+      const int64_t needed = int64_t(generator.request(sequence).prompt_ids.size()) + config.max_new_tokens;
+      if (options.max_length > 0 && needed > options.max_length)
+        fail("{} document {}: its prompt and max_new_tokens need {} positions, more than --max-length {}",
+             task.dataset.string(), doc->id, needed, options.max_length);
+      running[sequence] = doc;
     }
     for (const StepEvent& event : generator.step()) {
       if (event.finish_reason.empty()) continue;

@@ -202,6 +202,8 @@ int eval_command(const std::vector<std::string>& args) {
       ("shard", po::value<std::string>()->default_value("0/1"), "I/N: documents with id % N == I; or auto (Slurm array, Kubernetes Indexed Job)")
       ("shard-count", value_between<int64_t>("shard-count", 1, kMaxCount), "shard count for --shard auto in a Kubernetes Indexed Job")
       ("predictions", po::value<std::string>(), "score these predictions (JSONL: doc_id, prediction) without a model")
+      ("max-length", value_between<int64_t>("max-length", 16, kMaxCount)->default_value(4096),
+       "positions reserved per document (prompt + generated; the KV cache of --batch-size documents is allocated up front)")
       ("image-cache-mb", value_between<int64_t>("image-cache-mb", 0, 1 << 20)->default_value(512),
        "image-feature cache for documents that share images (0 = off)");
   po::positional_options_description positional;
@@ -278,6 +280,7 @@ int eval_command(const std::vector<std::string>& args) {
     run.checkpoint_dir = loaded.checkpoint->dir();
     run.generation = defaults;
     run.image_cache = image_cache.get();
+    run.max_length = vm["max-length"].as<int64_t>();
     run.on_sample = [&](const OrderedJson& sample) {
       log.append(sample);
       progress.update(++done);

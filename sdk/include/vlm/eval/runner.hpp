@@ -22,6 +22,10 @@ struct RunOptions {
   std::filesystem::path checkpoint_dir;
   GenerationConfig generation;  // the model's defaults; greedy unless generation_kwargs ask otherwise
   ImageFeatureCache* image_cache = nullptr;
+  // Positions reserved per sequence (prompt + generated), capped by the model's context: the KV cache of
+  // batch_size sequences is allocated up front, so the model's full context (32k for Qwen2-VL) would cost
+  // gigabytes. A document that does not fit is an error naming it.
+  int64_t max_length = 4096;
   std::function<void(const OrderedJson& sample)> on_sample;
 };
 
