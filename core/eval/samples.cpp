@@ -145,6 +145,30 @@ void SampleLog::append(const OrderedJson& sample) {
   samples_.emplace(id, sample);
 }
 
+std::map<int64_t, OrderedJson> read_samples(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail("{}: cannot open", file.string());
+  std::map<int64_t, OrderedJson> samples;
+  int line_number = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++line_number;
+    OrderedJson sample;
+    try {
+      sample = OrderedJson::parse(line);
+    } catch (const std::exception&) {
+      fail("{}:{}: not a sample line (an unfinished or damaged run: resume it first)", file.string(), line_number);
+    }
+    if (!sample.is_object() || !sample.contains("doc_id") || !sample["doc_id"].is_number_integer())
+      fail("{}:{}: not a sample line", file.string(), line_number);
+    const int64_t id = sample["doc_id"].get<int64_t>();
+    if (!samples.emplace(id, std::move(sample)).second)
+      fail("{}:{}: document {} is logged twice", file.string(), line_number, id);
+  }
+  if (in.bad()) fail("{}: read error", file.string());
+  return samples;
+}
+
 void write_json_atomically(const fs::path& file, const OrderedJson& value) {
   const fs::path temporary = file.string() + ".tmp";
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -128,14 +128,17 @@ int merge_command(const std::vector<std::string>& args) {
       const std::string name = identity.value("task", "");
       const auto shard = parse_shard(identity.value("shard", "0/1"));
       const int64_t documents = identity.value("documents_selected_total", int64_t(-1));
+      // What may differ between shards: the shard, its document count, and where the task file sits on
+      // each machine (its hash must agree).
       identity.erase("shard");
       identity.erase("documents");
+      identity.erase("task_file");
       Merged& m = tasks[name];
       if (m.identity.is_null()) {
         m.identity = identity;
         m.count = shard.count;
         m.documents = documents;
-        m.task_file = identity.value("task_file", "");
+        m.task_file = read_run(entry.path()).value("task_file", "");
       } else {
         for (const auto& [key, value] : identity.items())
           if (m.identity[key] != value)
@@ -146,8 +149,7 @@ int merge_command(const std::vector<std::string>& args) {
       if (m.shards.count(shard.index))
         fail("{}: shard {} is also in {}", entry.path().string(), shard.str(), m.shards[shard.index].string());
       m.shards[shard.index] = entry.path();
-      const SampleLog log(entry.path() / "samples.jsonl");
-      for (const auto& [id, s] : log.samples()) {
+      for (const auto& [id, s] : read_samples(entry.path() / "samples.jsonl")) {
         if (!shard.contains(id)) fail("{}: document {} does not belong to shard {}", entry.path().string(), id, shard.str());
         if (!m.samples.emplace(id, s).second) fail("{}: document {} is in two shards", entry.path().string(), id);
       }
@@ -290,7 +292,7 @@ int eval_command(const std::vector<std::string>& args) {
     OrderedJson results = identity;
     results["metrics"] = aggregate(t.task, log.samples());
     results["model_info"] = {{"path", identity["model"]},
-                             {"family", loaded.resolved.plugin ? OrderedJson(loaded.resolved.model_type) : OrderedJson()},
+                             {"family", loaded.resolved.plugin ? OrderedJson(loaded.resolved.plugin->name) : OrderedJson()},
                              {"dtype", dtype},
                              {"device", loaded.backend->name()}};
     results["vlm_version"] = VLM_VERSION_STRING;

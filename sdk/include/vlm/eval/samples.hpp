@@ -50,6 +50,9 @@ class SampleLog {
   int64_t torn_ = 0;
 };
 
+// The samples of a finished log, read only (merge): a torn or damaged line is an Error.
+std::map<int64_t, OrderedJson> read_samples(const std::filesystem::path& file);
+
 // run.json: written when absent; otherwise it must equal `identity` (the keys that decide the results),
 // else an Error naming the first key that differs.
 void claim_run(const std::filesystem::path& task_dir, const OrderedJson& identity);
