@@ -1,5 +1,6 @@
 #include "vlm/eval/runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -77,6 +78,19 @@ OrderedJson make_sample(const Task& task, const Document& doc, const std::string
                      {"metrics", OrderedJson::parse(metrics.dump())}};
 }
 
+void check_runnable(Model& model, const Task& task) {
+  if (model.decoder()) return;
+  if (task.output_type == OutputType::GenerateUntil)
+    fail("{}: task {} generates text, and this model has no decoder (a scoring model runs multiple_choice tasks)",
+         task.file.string(), task.name);
+  Scorer* scorer = model.scorer();
+  if (!scorer) fail("this model has neither a decoder nor a scorer: it cannot run task {}", task.name);
+  const auto methods = scorer->retrieval_methods();
+  if (std::find(methods.begin(), methods.end(), task.retrieval_method) == methods.end())
+    fail("{}: retrieval_method {} is not available for this model (it has: {})", task.file.string(),
+         task.retrieval_method, fmt::join(methods, ", "));
+}
+
 RunStats run_documents(Model& model, const Task& task, std::span<const Document* const> documents,
                        const RunOptions& options) {
   RunStats stats;
@@ -89,6 +103,30 @@ RunStats run_documents(Model& model, const Task& task, std::span<const Document*
     ++stats.documents;
     stats.images += int64_t(doc.images.size());
   };
+
+  if (task.output_type == OutputType::MultipleChoice && !model.decoder()) {
+    // A scoring model: each choice's text against the document's image through the scorer's retrieval
+    // stages (the image encoded once); the scores stand in for log-likelihoods.
+    check_runnable(model, task);
+    Scorer* scorer = model.scorer();
+    for (const Document* doc : documents) {
+      if (doc->images.size() != 1)
+        fail("{} document {}: a scoring model matches exactly one image with each choice, the document has {}",
+             task.dataset.string(), doc->id, doc->images.size());
+      const Image image = load_document_image(doc->images[0], doc->id);
+      const auto images = scorer->encode_images(task.retrieval_method, std::span(&image, 1));
+      const auto texts = scorer->encode_texts(task.retrieval_method, doc->choices);
+      std::vector<const Encoding*> image_side(texts.size(), images[0].get()), text_side;
+      for (const auto& t : texts) text_side.push_back(t.get());
+      const Tensor scores = scorer->score_pairs(task.retrieval_method, image_side, text_side).to(DType::F32);
+      const std::vector<double> values(scores.data<float>(), scores.data<float>() + scores.numel());
+      const int64_t best = std::max_element(values.begin(), values.end()) - values.begin();
+      finished(*doc, doc->choices[size_t(best)], values);
+    }
+    stats.seconds = seconds_since(start);
+    return stats;
+  }
+  check_runnable(model, task);
 
   if (task.output_type == OutputType::MultipleChoice) {
     // Each choice's log-likelihood after the prompt (" " + choice, as lm-eval's target delimiter): the

@@ -171,7 +171,7 @@ Task load_task(const fs::path& yaml) {
   if (!root.is_object()) fail("{}: a task file is a mapping (task, dataset, doc_to_text, ...)", yaml.string());
   known_keys(y, "", root,
              {"task", "dataset", "doc_to_visual", "doc_to_text", "doc_to_target", "output_type", "doc_to_choice",
-              "generation_kwargs", "filters", "metric_list", "metadata", "description"});
+              "generation_kwargs", "filters", "metric_list", "metadata", "description", "retrieval_method"});
   Task task;
   task.file = yaml;
   task.file_hash = fnv1a_hex(read_bytes(yaml));
@@ -198,6 +198,11 @@ Task load_task(const fs::path& yaml) {
   else if (type == "multiple_choice") task.output_type = OutputType::MultipleChoice;
   else fail("{}: output_type '{}' is not generate_until or multiple_choice", y.where("/output_type"), type);
   task.doc_to_choice = string_at(y, root, "", "doc_to_choice", false);
+  if (root.contains("retrieval_method")) {
+    task.retrieval_method = string_at(y, root, "", "retrieval_method", true);
+    if (task.retrieval_method != "itm" && task.retrieval_method != "itc")
+      fail("{}: retrieval_method must be itm or itc, got '{}'", y.where("/retrieval_method"), task.retrieval_method);
+  }
   if (task.output_type == OutputType::MultipleChoice && task.doc_to_choice.empty())
     fail("{}: output_type multiple_choice needs doc_to_choice", y.where("/output_type"));
   if (root.contains("generation_kwargs")) {

@@ -236,6 +236,7 @@ int eval_command(const std::vector<std::string>& args) {
 
   registry::LoadRequest request = load_request(vm);
   auto loaded = registry::load_model(request);
+  for (const LoadedTask& t : tasks) check_runnable(*loaded.model, t.task);
   const fs::path out = vm.count("output") ? fs::path(vm["output"].as<std::string>()) : fs::path("vlm-eval");
   std::unique_ptr<ImageFeatureCache> image_cache;
   if (const int64_t mb = vm["image-cache-mb"].as<int64_t>(); mb > 0)

@@ -248,3 +248,29 @@ TEST_CASE("vlm eval shards merge into the unsharded results; merge refuses gaps 
   REQUIRE(slurm.exit_code == 0);
   CHECK(ordered_json::parse(read_file(dir / "slurm" / "shapes_vqa" / "run.json"))["shard"] == "1/3");
 }
+
+TEST_CASE("vlm eval runs multiple-choice matching on a scoring model and refuses generation tasks", "[cli][eval][model]") {
+  const auto dir = vlm::test::temp_dir("cli-eval-scorer");
+  const auto synth = run_vlm({"synth", "--family", "bridgetower", "--size", "tiny", "--out", (dir / "bt").string()});
+  REQUIRE(synth.exit_code == 0);
+  for (const char* method : {"itm", "itc"}) {
+    std::string yaml = read_file(kEval / "shapes_match.yaml");
+    yaml.replace(yaml.find("retrieval_method: itm"), 21, std::string("retrieval_method: ") + method);
+    fs::create_directories(dir / method);
+    fs::copy(kEval / "shapes", dir / method / "shapes", fs::copy_options::recursive);
+    write_file(dir / method / "match.yaml", yaml);
+    const auto r = run_vlm({"eval", (dir / method / "match.yaml").string(), "--model", (dir / "bt").string(), "--limit", "6",
+                            "--output", (dir / method / "out").string()});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto samples = jsonl(dir / method / "out" / "shapes_match" / "samples.jsonl");
+    REQUIRE(samples.size() == 6);
+    const std::set<std::string> shapes = {"circle", "square", "triangle", "diamond"};
+    for (const auto& s : samples) CHECK(shapes.count(s["prediction"].get<std::string>()));
+  }
+  const auto generate = run_vlm({"eval", (kEval / "shapes_vqa.yaml").string(), "--model", (dir / "bt").string(), "--output",
+                                 (dir / "refused").string()});
+  CHECK(generate.exit_code != 0);
+  CHECK_THAT(generate.err, Catch::Contains("generates text, and this model has no decoder"));
+  CHECK_FALSE(fs::exists(dir / "refused"));
+}

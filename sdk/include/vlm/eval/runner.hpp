@@ -34,6 +34,10 @@ struct RunStats {
   double seconds = 0, vision_ms = 0;
 };
 
+// An Error when `model` cannot run `task` (a generation task on a scoring model, ...): checked for every
+// task before the first one starts.
+void check_runnable(Model& model, const Task& task);
+
 RunStats run_documents(Model& model, const Task& task, std::span<const Document* const> documents,
                        const RunOptions& options);
 

@@ -43,6 +43,9 @@ struct Task {
   std::string doc_to_target;  // a field: a string, a number, or a list of strings
   OutputType output_type = OutputType::GenerateUntil;
   std::string doc_to_choice;  // a field holding the list of choices (multiple_choice, or letters' texts)
+  // multiple_choice on a scoring model (BridgeTower): the Scorer's retrieval method ranking each choice's
+  // text against the document's image ("itm" or "itc").
+  std::string retrieval_method = "itm";
   Json generation_kwargs = Json::object();  // as written (max_new_tokens, temperature, until, ...)
   std::vector<Filter> filters;
   std::vector<MetricSpec> metrics;
