@@ -4,7 +4,6 @@
 #include <chrono>
 #include <map>
 
-#include "../text/precompiled_charsmap.hpp"
 #include "vlm/generate/generator.hpp"
 #include "vlm/image/load.hpp"
 #include "vlm/model/processing.hpp"
@@ -17,16 +16,8 @@ namespace {
 // A file path, or a data: URI ("data:image/png;base64,....").
 Image load_document_image(const std::string& source, int64_t doc_id) {
   if (source.rfind("data:", 0) != 0) return load_image(source);
-  const size_t comma = source.find(',');
   const std::string where = fmt::format("document {}: data: URI", doc_id);
-  if (comma == std::string::npos || source.substr(0, comma).find(";base64") == std::string::npos)
-    fail("{}: only base64 data: URIs are supported", where);
-  std::string bytes;
-  try {
-    bytes = text_detail::base64_decode(std::string_view(source).substr(comma + 1));
-  } catch (const Error& e) {
-    fail("{}: {}", where, e.what());
-  }
+  const std::string bytes = decode_data_uri(source);  // checked when the documents were loaded
   return decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), where);
 }
 

@@ -6,8 +6,10 @@
 #include <sstream>
 
 #include "../text/jinja_unicode.hpp"
+#include "../text/precompiled_charsmap.hpp"
 #include "../text/regex.hpp"
 #include "../text/utf8.hpp"
+#include "vlm/image/load.hpp"
 #include "vlm/io/yaml.hpp"
 #include "vlm/util/error.hpp"
 
@@ -352,6 +354,14 @@ std::string as_text(const OrderedJson& v) {
 
 }  // namespace
 
+std::string decode_data_uri(const std::string& uri) {
+  const size_t comma = uri.find(',');
+  if (uri.rfind("data:", 0) != 0 || comma == std::string::npos ||
+      uri.substr(0, comma).find(";base64") == std::string::npos)
+    fail("only base64 data: URIs are supported (data:image/png;base64,...)");
+  return text_detail::base64_decode(std::string_view(uri).substr(comma + 1));
+}
+
 std::vector<Document> load_documents(const Task& task) {
   const std::vector<RawDocument> raw = read_dataset(task.dataset);
   if (raw.empty()) fail("{}: no documents", task.dataset.string());
@@ -382,14 +392,21 @@ std::vector<Document> load_documents(const Task& task) {
         }
       else fail("{}: field '{}' must be an image file name or a list of them", where, visual);
       for (const auto& name : names) {
-        if (name.rfind("data:", 0) == 0) {
-          d.images.push_back(name);
-          continue;
+        // Each image's header is read now (format and size, no pixels), so a missing, non-image or
+        // oversized file stops the run before it starts.
+        try {
+          if (name.rfind("data:", 0) == 0) {
+            const std::string bytes = decode_data_uri(name);
+            probe_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), "data: URI");
+            d.images.push_back(name);
+            continue;
+          }
+          const fs::path path = task.image_root / name;
+          probe_image(path);
+          d.images.push_back(path.string());
+        } catch (const Error& e) {
+          fail("{}: image: {}", where, e.what());
         }
-        const fs::path path = task.image_root / name;
-        std::error_code error;
-        if (!fs::is_regular_file(path, error)) fail("{}: image {} is not a readable file", where, path.string());
-        d.images.push_back(path.string());
       }
     }
     const OrderedJson& target = field(task.doc_to_target, "doc_to_target");

@@ -17,37 +17,54 @@ vips::VOption* strict_sequential_load() {
   return vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL)->set("fail_on", VIPS_FAIL_ON_ERROR);
 }
 
-}  // namespace
-
-Image load_image(const std::filesystem::path& path, const ImageLoadOptions& options) {
+vips::VImage open_file(const std::filesystem::path& path) {
   image_detail::ensure_vips_started();
   const std::string source = path.string();
   std::error_code error;
   const auto status = std::filesystem::status(path, error);
   if (!std::filesystem::exists(status)) fail("{}: no such file", source);
   if (std::filesystem::is_directory(status)) fail("{}: is a folder, not an image file", source);
-  vips::VImage header;
+  if (!std::filesystem::is_regular_file(status)) fail("{}: not a regular file", source);
   try {
     // Through a VSource rather than new_from_file, so that a name containing "[...]" is not parsed as
     // libvips load options; the format is sniffed from the content, never from the extension.
-    header = vips::VImage::new_from_source(vips::VSource::new_from_file(source.c_str()), "",
-                                           strict_sequential_load());
+    return vips::VImage::new_from_source(vips::VSource::new_from_file(source.c_str()), "", strict_sequential_load());
   } catch (const vips::VError&) {
     fail("{}: cannot read image: {}", source, image_detail::take_vips_error());
   }
-  return image_detail::vips_to_rgb(header, source, options);
+}
+
+vips::VImage open_buffer(std::span<const uint8_t> encoded, const std::string& source) {
+  image_detail::ensure_vips_started();
+  if (encoded.empty()) fail("{}: empty image data", source);
+  try {
+    return vips::VImage::new_from_buffer(encoded.data(), encoded.size(), "", strict_sequential_load());
+  } catch (const vips::VError&) {
+    fail("{}: cannot read image: {}", source, image_detail::take_vips_error());
+  }
+}
+
+ImageHeader checked_header(const vips::VImage& header, const std::string& source, const ImageLoadOptions& options) {
+  image_detail::check_pixel_limit(header, source, options);
+  return {header.width(), header.height()};
+}
+
+}  // namespace
+
+Image load_image(const std::filesystem::path& path, const ImageLoadOptions& options) {
+  return image_detail::vips_to_rgb(open_file(path), path.string(), options);
 }
 
 Image decode_image(std::span<const uint8_t> encoded, const std::string& source, const ImageLoadOptions& options) {
-  image_detail::ensure_vips_started();
-  if (encoded.empty()) fail("{}: empty image data", source);
-  vips::VImage header;
-  try {
-    header = vips::VImage::new_from_buffer(encoded.data(), encoded.size(), "", strict_sequential_load());
-  } catch (const vips::VError&) {
-    fail("{}: cannot read image: {}", source, image_detail::take_vips_error());
-  }
-  return image_detail::vips_to_rgb(header, source, options);
+  return image_detail::vips_to_rgb(open_buffer(encoded, source), source, options);
+}
+
+ImageHeader probe_image(const std::filesystem::path& path, const ImageLoadOptions& options) {
+  return checked_header(open_file(path), path.string(), options);
+}
+
+ImageHeader probe_image(std::span<const uint8_t> encoded, const std::string& source, const ImageLoadOptions& options) {
+  return checked_header(open_buffer(encoded, source), source, options);
 }
 
 }  // namespace vlm

@@ -76,12 +76,16 @@ Image decode_pixels(const VImage& decoded, const std::string& source) {
 
 }  // namespace
 
-Image vips_to_rgb(const VImage& decoded, const std::string& source, const ImageLoadOptions& options) {
+void check_pixel_limit(const VImage& decoded, const std::string& source, const ImageLoadOptions& options) {
   const int64_t pixels = int64_t(decoded.width()) * int64_t(decoded.height());
   if (options.max_pixels > 0 && pixels > options.max_pixels)
     fail("{}: image is {}x{} = {} pixels, above the limit of {} (a decompression-bomb guard, as PIL's; raise "
          "ImageLoadOptions::max_pixels to allow it)",
          source, decoded.width(), decoded.height(), pixels, options.max_pixels);
+}
+
+Image vips_to_rgb(const VImage& decoded, const std::string& source, const ImageLoadOptions& options) {
+  check_pixel_limit(decoded, source, options);
   try {
     return decode_pixels(decoded, source);
   } catch (const vips::VError&) {

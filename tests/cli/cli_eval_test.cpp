@@ -274,3 +274,38 @@ TEST_CASE("vlm eval runs multiple-choice matching on a scoring model and refuses
   CHECK_THAT(generate.err, Catch::Contains("generates text, and this model has no decoder"));
   CHECK_FALSE(fs::exists(dir / "refused"));
 }
+
+TEST_CASE("vlm eval takes images as data: URIs and checks them before the run", "[cli][eval][model]") {
+  const auto dir = vlm::test::temp_dir("cli-eval-data-uri");
+  auto base64 = [](const std::string& bytes) {
+    static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (size_t i = 0; i < bytes.size(); i += 3) {
+      uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
+      if (i + 1 < bytes.size()) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+      if (i + 2 < bytes.size()) v |= uint8_t(bytes[i + 2]);
+      out += table[(v >> 18) & 63];
+      out += table[(v >> 12) & 63];
+      out += i + 1 < bytes.size() ? table[(v >> 6) & 63] : '=';
+      out += i + 2 < bytes.size() ? table[v & 63] : '=';
+    }
+    return out;
+  };
+  const std::string png = read_file(kEval / "shapes" / "images" / "shapes_00.png");
+  auto task = [&](const std::string& uri) {
+    write_file(dir / "d.jsonl", ordered_json{{"image", uri}, {"question", "How many?"}, {"answer", "1"}}.dump() + "\n");
+    write_file(dir / "t.yaml", "task: uri\ndataset: {path: d.jsonl}\ndoc_to_visual: [image]\ndoc_to_text: \"{{ question }}\"\n"
+                               "doc_to_target: answer\ngeneration_kwargs: {max_new_tokens: 4}\nmetric_list: [{metric: exact_match}]\n");
+    return (dir / "t.yaml").string();
+  };
+  const auto good = run_vlm({"eval", task("data:image/png;base64," + base64(png)), "--model", tiny_checkpoint().string(),
+                             "--output", (dir / "out").string()});
+  INFO(good.err);
+  CHECK(good.exit_code == 0);
+  CHECK(jsonl(dir / "out" / "uri" / "samples.jsonl").size() == 1);
+  const auto bad = run_vlm({"eval", task("data:image/png;base64," + base64("not a png")), "--model", "/nonexistent-model"});
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.err, Catch::Contains("d.jsonl:1 (document 0): image: data: URI: cannot read image"));
+  const auto plain = run_vlm({"eval", task("data:image/png,rawbytes"), "--model", "/nonexistent-model"});
+  CHECK_THAT(plain.err, Catch::Contains("only base64 data: URIs"));
+}

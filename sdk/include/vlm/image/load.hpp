@@ -34,6 +34,15 @@ Image load_image(const std::filesystem::path& path, const ImageLoadOptions& opti
 Image decode_image(std::span<const uint8_t> encoded, const std::string& source,
                    const ImageLoadOptions& options = {});
 
+// Reads only an image's header (format, width, height), no pixels: a cheap check of many files before a
+// long run. The same errors as load_image / decode_image for a missing file, something that is not an
+// image, or one larger than max_pixels; a file corrupt past its header passes.
+struct ImageHeader {
+  int width = 0, height = 0;
+};
+ImageHeader probe_image(const std::filesystem::path& path, const ImageLoadOptions& options = {});
+ImageHeader probe_image(std::span<const uint8_t> encoded, const std::string& source, const ImageLoadOptions& options = {});
+
 // The image files of `folder` (by extension: png, jpg, jpeg, webp, gif, tif, tiff, ppm, pgm, pnm; hidden
 // files skipped), in natural name order (img_2 before img_10). Errors: not a folder, no image file.
 std::vector<std::filesystem::path> list_image_files(const std::filesystem::path& folder);
