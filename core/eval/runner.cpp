@@ -152,6 +152,7 @@ RunStats run_documents(Model& model, const Task& task, std::span<const Document*
   generator_options.image_cache = options.image_cache;
   const GenerationConfig config = task_generation(task, options.generation);
   if (options.max_length > 0) generator_options.session.max_length = options.max_length;
+  generator_options.session.kv_dtype = options.kv_dtype;
   Generator generator(model, generator_options);
   std::map<SequenceId, const Document*> running;
   size_t next = 0;

@@ -195,7 +195,7 @@ int eval_command(const std::vector<std::string>& args) {
   po::options_description options("vlm eval");
   add_model_options(options, false);
   options.add_options()
-      ("tasks", po::value<std::vector<std::string>>()->multitoken()->required(), "task files (YAML)")
+      ("tasks", po::value<std::vector<std::string>>()->multitoken(), "task files (YAML)")
       ("model,m", po::value<std::string>(), "named model, checkpoint directory or Hugging Face repo id")
       ("limit", value_between<int64_t>("limit", 0, kMaxCount)->default_value(0), "only the first N documents (0 = all)")
       ("batch-size", value_between<int64_t>("batch-size", 1, 256)->default_value(1),
@@ -217,6 +217,7 @@ int eval_command(const std::vector<std::string>& args) {
                      "       vlm eval merge DIR... --output DIR",
                      options, positional, vm))
     return 0;
+  if (!vm.count("tasks")) throw po::error("no task file given (vlm eval TASK.yaml... --model MODEL)");
   const Shard shard = parse_shard(vm["shard"].as<std::string>(),
                                   vm.count("shard-count") ? std::optional<int64_t>(vm["shard-count"].as<int64_t>()) : std::nullopt);
   const int64_t limit = vm["limit"].as<int64_t>();
@@ -284,6 +285,7 @@ int eval_command(const std::vector<std::string>& args) {
     run.generation = defaults;
     run.image_cache = image_cache.get();
     run.max_length = vm["max-length"].as<int64_t>();
+    run.kv_dtype = kv_dtype_option(vm);
     run.on_sample = [&](const OrderedJson& sample) {
       log.append(sample);
       progress.update(++done);

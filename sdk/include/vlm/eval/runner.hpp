@@ -26,6 +26,7 @@ struct RunOptions {
   // batch_size sequences is allocated up front, so the model's full context (32k for Qwen2-VL) would cost
   // gigabytes. A document that does not fit is an error naming it.
   int64_t max_length = 4096;
+  DType kv_dtype = DType::F32;  // bf16 halves the KV cache
   std::function<void(const OrderedJson& sample)> on_sample;
 };
 
