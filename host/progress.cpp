@@ -20,10 +20,12 @@ std::string duration(double seconds) {
 
 }  // namespace
 
-Progress::Progress(std::string label, int64_t total, std::string unit, double interval_seconds)
+Progress::Progress(std::string label, int64_t total, std::string unit, double interval_seconds, int64_t already_done)
     : label_(std::move(label)),
       unit_(std::move(unit)),
       total_(total),
+      done_(already_done),
+      first_(already_done),
       terminal_(isatty(STDERR_FILENO) != 0),
       interval_(interval_seconds),
       start_(std::chrono::steady_clock::now()),
@@ -47,7 +49,7 @@ void Progress::finish() {
 void Progress::draw(bool final) {
   drawn_ = done_;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double rate = elapsed > 0 ? double(done_) / elapsed : 0;
+  const double rate = elapsed > 0 ? double(done_ - first_) / elapsed : 0;
   const std::string eta = rate > 0 && done_ < total_ ? "ETA " + duration(double(total_ - done_) / rate)
                                                      : "in " + duration(elapsed);
   const std::string counts = fmt::format("{}/{} {}  {:.2f} {}/s  {}", done_, total_, unit_, rate, unit_, eta);

@@ -259,6 +259,7 @@ int eval_command(const std::vector<std::string>& args) {
                                   {"model", fs::absolute(loaded.resolved.dir).lexically_normal().string()},
                                   {"model_type", loaded.resolved.model_type},
                                   {"dtype", dtype},
+                                  {"kv_dtype", vm["kv-dtype"].as<std::string>()},
                                   {"limit", limit},
                                   {"shard", shard.str()},
                                   {"documents", int64_t(t.selected.size())},
@@ -276,9 +277,8 @@ int eval_command(const std::vector<std::string>& args) {
         fail("{}: document {} is not part of this run", (dir / "samples.jsonl").string(), id);
     if (todo.size() < t.selected.size())
       spdlog::info("{}: resuming: {} of {} documents already done", t.task.name, t.selected.size() - todo.size(), t.selected.size());
-    Progress progress(t.task.name, int64_t(t.selected.size()), "docs");
     int64_t done = int64_t(t.selected.size() - todo.size());
-    progress.update(done);
+    Progress progress(t.task.name, int64_t(t.selected.size()), "docs", 10.0, done);
     RunOptions run;
     run.batch_size = vm["batch-size"].as<int64_t>();
     run.checkpoint_dir = loaded.checkpoint->dir();
