@@ -34,5 +34,6 @@ int score_command(const std::vector<std::string>& args);
 int fill_mask_command(const std::vector<std::string>& args);
 int retrieve_command(const std::vector<std::string>& args);
 int eval_command(const std::vector<std::string>& args);
+int serve_command(const std::vector<std::string>& args);
 
 }  // namespace vlm::host

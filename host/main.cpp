@@ -23,6 +23,7 @@ const std::vector<Command>& commands() {
       {"score", "score texts against an image: image-text matching or contrastive embeddings", score_command},
       {"retrieve", "rank texts for each image and images for each text (image-text matching or contrastive)",
        retrieve_command},
+      {"serve", "an OpenAI-compatible HTTP server (chat completions, streaming, continuous batching)", serve_command},
       {"eval", "evaluate a model on benchmark tasks (YAML): resumable, sharded, lmms-eval's metrics", eval_command},
       {"fill-mask", "fill the mask tokens of a text about an image (masked LM)", fill_mask_command},
       {"tokenize", "how a tokenizer encodes and decodes text (debugging, reference comparison)", tokenize_command},

@@ -16,6 +16,7 @@ packages=(
   libfmt-dev libspdlog-dev                    # formatting and logging
   nlohmann-json3-dev libyaml-cpp-dev          # JSON (HF configs, tokenizer.json) and YAML (configs/)
   libpcre2-dev libsentencepiece-dev           # tokenizer regexes and SentencePiece models
+  libcpp-httplib-dev                          # vlm serve (HTTP server) and its remote image fetches
   libicu-dev                                  # Unicode normalization for tokenizers
   catch2                                      # tests
 )

@@ -17,7 +17,7 @@ namespace {
 Image load_document_image(const std::string& source, int64_t doc_id) {
   if (source.rfind("data:", 0) != 0) return load_image(source);
   const std::string where = fmt::format("document {}: data: URI", doc_id);
-  const std::string bytes = decode_data_uri(source);  // checked when the documents were loaded
+  const std::string bytes = data_uri_bytes(source);  // checked when the documents were loaded
   return decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), where);
 }
 

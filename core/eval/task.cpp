@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "../text/jinja_unicode.hpp"
-#include "../text/precompiled_charsmap.hpp"
 #include "../text/regex.hpp"
 #include "../text/utf8.hpp"
 #include "vlm/image/load.hpp"
@@ -354,14 +353,6 @@ std::string as_text(const OrderedJson& v) {
 
 }  // namespace
 
-std::string decode_data_uri(const std::string& uri) {
-  const size_t comma = uri.find(',');
-  if (uri.rfind("data:", 0) != 0 || comma == std::string::npos ||
-      uri.substr(0, comma).find(";base64") == std::string::npos)
-    fail("only base64 data: URIs are supported (data:image/png;base64,...)");
-  return text_detail::base64_decode(std::string_view(uri).substr(comma + 1));
-}
-
 std::vector<Document> load_documents(const Task& task) {
   const std::vector<RawDocument> raw = read_dataset(task.dataset);
   if (raw.empty()) fail("{}: no documents", task.dataset.string());
@@ -396,7 +387,7 @@ std::vector<Document> load_documents(const Task& task) {
         // oversized file stops the run before it starts.
         try {
           if (name.rfind("data:", 0) == 0) {
-            const std::string bytes = decode_data_uri(name);
+            const std::string bytes = data_uri_bytes(name);
             probe_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), "data: URI");
             d.images.push_back(name);
             continue;

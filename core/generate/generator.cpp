@@ -149,6 +149,15 @@ SequenceId Generator::admit(const Prompt& prompt, const GenerationConfig& config
   return admit(inputs, config, nullptr, false, &features).front();
 }
 
+void Generator::cancel(SequenceId sequence) {
+  for (auto& a : active_)
+    if (a->id == sequence) {
+      finish(*a, "cancelled");
+      std::erase_if(active_, [&](const std::unique_ptr<Active>& x) { return x->id == sequence; });
+      return;
+    }
+}
+
 void Generator::finish(Active& request, const std::string& reason) {
   request.state->finish_reason = reason;
   session_->release(request.id);

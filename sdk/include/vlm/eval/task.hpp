@@ -76,9 +76,6 @@ std::string apply_filters(const Task& task, const std::string& prediction);
 Json score_document(const Task& task, const Document& doc, const std::string& prediction,
                     const std::vector<double>& loglikelihoods = {});
 
-// The bytes of a base64 data: URI ("data:image/png;base64,..."); an Error for any other kind.
-std::string decode_data_uri(const std::string& uri);
-
 // Option letters A, B, ... for `count` choices.
 std::vector<std::string> choice_letters(size_t count);
 

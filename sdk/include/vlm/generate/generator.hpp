@@ -72,6 +72,9 @@ class Generator {
   const RequestState& request(SequenceId sequence) const;
   // Forgets a finished request's state.
   void forget(SequenceId sequence);
+  // Ends an active request now (a client that went away): finish_reason "cancelled", its cache slot
+  // freed; its state stays until forget(). No-op for a finished request.
+  void cancel(SequenceId sequence);
 
   // Time spent so far: vision (admit), admission and steps that ran prompt rows (prefill; an encoder-decoder's
   // encoder included) and decode-only steps.

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vlm/image/image.hpp"
@@ -42,6 +43,9 @@ struct ImageHeader {
 };
 ImageHeader probe_image(const std::filesystem::path& path, const ImageLoadOptions& options = {});
 ImageHeader probe_image(std::span<const uint8_t> encoded, const std::string& source, const ImageLoadOptions& options = {});
+
+// The bytes of a base64 data: URI ("data:image/png;base64,..."); an Error for any other kind of URI.
+std::string data_uri_bytes(std::string_view uri);
 
 // The image files of `folder` (by extension: png, jpg, jpeg, webp, gif, tif, tiff, ppm, pgm, pnm; hidden
 // files skipped), in natural name order (img_2 before img_10). Errors: not a folder, no image file.
