@@ -107,6 +107,9 @@ int serve_command(const std::vector<std::string>& args) {
 
   httplib::Server server;
   server.set_payload_max_length(size_t(vm["max-body-mb"].as<int64_t>()) << 20);
+  // An idle keep-alive connection holds a worker; a short wait keeps shutdown prompt.
+  server.set_keep_alive_timeout(2);
+  server.set_read_timeout(60, 0);
   server.new_task_queue = [&] { return new httplib::ThreadPool(std::max<int64_t>(16, engine_options.max_sequences * 2 + 4)); };
   server.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
     if (api_key.empty()) return httplib::Server::HandlerResponse::Unhandled;
@@ -157,6 +160,8 @@ int serve_command(const std::vector<std::string>& args) {
     }
     const bool stream = chat.stream, include_usage = chat.include_usage;
     std::shared_ptr<Job> job = engine.submit(std::move(chat));
+    if (!job && engine.stopping())
+      return send_error(res, ApiError(503, "the server is shutting down", "", "server_error", "shutting_down"));
     if (!job) {
       res.set_header("Retry-After", "1");
       return send_error(res, ApiError(429, "the server is busy: every sequence slot and queue place is taken; retry", "", "", "server_busy"));

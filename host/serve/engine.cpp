@@ -44,7 +44,9 @@ std::shared_ptr<Job> Engine::submit(ChatRequest request) {
   job->queued_ms = now_ms();
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ || int64_t(queue_.size()) >= options_.max_queue) return nullptr;
+    // Waiting places: --max-queue beyond the free sequence slots.
+    const int64_t free_slots = std::max<int64_t>(0, options_.max_sequences - active_.load());
+    if (stopping_ || int64_t(queue_.size()) >= options_.max_queue + free_slots) return nullptr;
     queue_.push_back(job);
   }
   wake_.notify_one();
@@ -135,6 +137,8 @@ void Engine::loop() {
           queue_.pop_front();
         }
       }
+      // Jobs being admitted hold their slots already (submit counts free slots as waiting places).
+      active_ = int64_t(running_.size() + incoming.size());
       if (stopping_ && queue_.empty() && running_.empty() && incoming.empty()) break;
     }
     for (const auto& job : incoming) {

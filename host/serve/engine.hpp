@@ -51,8 +51,9 @@ class Engine {
  public:
   Engine(Model& model, const EngineOptions& options, Metrics& metrics);
   ~Engine();
-  // nullptr when the queue is full (429).
+  // nullptr when the queue is full (429) or the server is stopping (stopping() tells: 503).
   std::shared_ptr<Job> submit(ChatRequest request);
+  bool stopping() const { return stopping_.load(); }
   // Stops taking jobs; waits up to `seconds` for the running ones, then cancels what is left.
   void drain(double seconds);
   int64_t queued() const;

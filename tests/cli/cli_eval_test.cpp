@@ -164,7 +164,7 @@ TEST_CASE("vlm eval refuses a bad task before anything runs, naming file and lin
 
 TEST_CASE("vlm eval killed with SIGKILL resumes to the results of an uninterrupted run", "[cli][eval][model]") {
   const auto dir = vlm::test::temp_dir("cli-eval-resume");
-  const fs::path task = long_task(dir, 20, 24);  // 600 documents
+  const fs::path task = long_task(dir, 10, 24);  // 300 documents
   const std::string model = tiny_checkpoint().string();
   const auto whole = run_vlm({"eval", task.string(), "--model", model, "--output", (dir / "whole").string()});
   INFO(whole.err);
@@ -187,7 +187,7 @@ TEST_CASE("vlm eval killed with SIGKILL resumes to the results of an uninterrupt
   const size_t logged = fs::exists(samples) ? jsonl(samples).size() : 0;
   INFO("killed after " << logged << " documents");
   REQUIRE(logged >= 3);
-  REQUIRE(logged < 600);  // it was killed mid-run
+  REQUIRE(logged < 300);  // it was killed mid-run
   // As if the kill had landed mid-write: a torn last line.
   {
     std::ofstream(samples, std::ios::app | std::ios::binary) << "{\"doc_id\": 99, \"prompt\": \"How ma";
@@ -197,7 +197,7 @@ TEST_CASE("vlm eval killed with SIGKILL resumes to the results of an uninterrupt
   REQUIRE(resumed.exit_code == 0);
   CHECK_THAT(resumed.err, Catch::Contains("torn last line"));
   const auto a = jsonl(dir / "whole" / "long_vqa" / "samples.jsonl"), b = jsonl(samples);
-  REQUIRE(b.size() == 600);
+  REQUIRE(b.size() == 300);
   std::map<int64_t, ordered_json> by_id;
   for (const auto& s : b) CHECK(by_id.emplace(s["doc_id"].get<int64_t>(), s).second);  // each exactly once
   for (const auto& s : a) CHECK(by_id.at(s["doc_id"].get<int64_t>()) == s);             // and the same
@@ -207,7 +207,7 @@ TEST_CASE("vlm eval killed with SIGKILL resumes to the results of an uninterrupt
   // Resuming a finished run runs nothing; another configuration into the same folder is refused.
   const auto again = run_vlm({"eval", task.string(), "--model", model, "--output", (dir / "cut").string()});
   REQUIRE(again.exit_code == 0);
-  CHECK(jsonl(samples).size() == 600);
+  CHECK(jsonl(samples).size() == 300);
   const auto other = run_vlm({"eval", task.string(), "--model", model, "--output", (dir / "cut").string(), "--limit", "5"});
   CHECK(other.exit_code != 0);
   CHECK_THAT(other.err, Catch::Contains("run.json: this folder holds a run with limit = 0, not 5"));
