@@ -1,6 +1,7 @@
 #include "vlm/generate/generator.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <chrono>
 #include <cmath>
 
@@ -60,6 +61,8 @@ struct Generator::Active {
   int64_t pending = -1;  // sampled token to feed next step
   size_t released = 0;   // bytes of text already given out
   bool keep_logits = false;
+  std::vector<float> raw;        // the step's logits before sampling (logprobs requested)
+  std::vector<int64_t> order;    // scratch for the top alternatives
 
   Active(const GenerationConfig& c, TextStream::Decode decode) : config(c), sampler(c), stream(std::move(decode)) {}
 };
@@ -215,7 +218,29 @@ const std::vector<StepEvent>& Generator::step() {
       const float* row_hidden = out.hidden.data<float>() + (rows.first + rows.count - 1) * width;
       a.state->step_hidden.insert(a.state->step_hidden.end(), row_hidden, row_hidden + width);
     }
+    // Log-probabilities come from the raw logits; the sampler may change them in place.
+    double log_norm = 0;
+    if (a.config.logprobs >= 0) {
+      a.raw.assign(row_logits, row_logits + vocab);
+      const float top = *std::max_element(a.raw.begin(), a.raw.end());
+      double sum = 0;
+      for (const float v : a.raw) sum += std::exp(double(v) - top);
+      log_norm = double(top) + std::log(sum);
+    }
     const int64_t token = a.sampler.next(std::span<float>(row_logits, size_t(vocab)), a.history, generated);
+    if (a.config.logprobs >= 0) {
+      event.logprob = float(double(a.raw[size_t(token)]) - log_norm);
+      const int64_t k = std::min<int64_t>(a.config.logprobs, vocab);
+      if (k > 0) {
+        a.order.resize(size_t(vocab));
+        std::iota(a.order.begin(), a.order.end(), int64_t(0));
+        std::partial_sort(a.order.begin(), a.order.begin() + k, a.order.end(), [&](int64_t x, int64_t y) {
+          return a.raw[size_t(x)] > a.raw[size_t(y)] || (a.raw[size_t(x)] == a.raw[size_t(y)] && x < y);
+        });
+        for (int64_t i = 0; i < k; ++i)
+          event.top_logprobs.emplace_back(a.order[size_t(i)], float(double(a.raw[size_t(a.order[size_t(i)])]) - log_norm));
+      }
+    }
     a.history.push_back(token);
     a.state->generated_ids.push_back(token);
     a.pending = token;

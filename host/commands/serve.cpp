@@ -184,7 +184,9 @@ int serve_command(const std::vector<std::string>& args) {
                          {"model", model_name},
                          {"choices", Json::array({{{"index", 0},
                                                    {"message", {{"role", "assistant"}, {"content", job->text}}},
-                                                   {"logprobs", nullptr},
+                                                   {"logprobs", job->request.config.logprobs >= 0
+                                                                    ? Json{{"content", job->logprobs}}
+                                                                    : Json()},
                                                    {"finish_reason", job->finish_reason}}})},
                          {"usage", usage(*job)}};
       res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
@@ -214,11 +216,22 @@ int serve_command(const std::vector<std::string>& args) {
             }
           }
           std::unique_lock lock(job->mutex);
-          job->changed.wait_for(lock, std::chrono::milliseconds(200), [&] { return job->done || !job->pieces.empty(); });
+          job->changed.wait_for(lock, std::chrono::milliseconds(200), [&] {
+            return job->done || !job->pieces.empty() || job->logprobs_taken < job->logprobs.size();
+          });
           std::string out;
-          while (!job->pieces.empty()) {
-            out += sse(chunk(*job, model_name, {{"content", job->pieces.front()}}, nullptr));
-            job->pieces.pop_front();
+          const bool with_logprobs = job->request.config.logprobs >= 0;
+          while (!job->pieces.empty() || (with_logprobs && job->logprobs_taken < job->logprobs.size())) {
+            Json c = chunk(*job, model_name, {{"content", job->pieces.empty() ? "" : job->pieces.front()}}, nullptr);
+            if (!job->pieces.empty()) job->pieces.pop_front();
+            if (with_logprobs) {
+              // The tokens generated since the last chunk (a piece may span several, or none yet).
+              Json entries = Json::array();
+              for (; job->logprobs_taken < job->logprobs.size(); ++job->logprobs_taken)
+                entries.push_back(job->logprobs[job->logprobs_taken]);
+              c["choices"][0]["logprobs"] = {{"content", entries}};
+            }
+            out += sse(c);
           }
           const bool done = job->done;
           if (done) {

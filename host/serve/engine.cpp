@@ -85,6 +85,13 @@ void Engine::finish(Job& job, const std::string& reason) {
   metrics_.tokens(job.prompt_tokens, job.completion_tokens);
 }
 
+Json Engine::token_logprob(int64_t token, float logprob) const {
+  const std::string text = model_.processor().decode(std::vector<int64_t>{token}, false);
+  Json bytes = Json::array();
+  for (const unsigned char c : text) bytes.push_back(int(c));
+  return {{"token", text}, {"logprob", logprob}, {"bytes", bytes}};
+}
+
 void Engine::admit(const std::shared_ptr<Job>& job) {
   auto refuse = [&](ApiError error) {
     {
@@ -176,11 +183,20 @@ void Engine::loop() {
           }
           last_token_ms[event.sequence] = t;
         }
-        if (!event.text.empty()) {
+        Json logprob;
+        if (event.token >= 0 && job->request.config.logprobs >= 0) {
+          logprob = token_logprob(event.token, event.logprob);
+          logprob["top_logprobs"] = Json::array();
+          for (const auto& [id, lp] : event.top_logprobs) logprob["top_logprobs"].push_back(token_logprob(id, lp));
+        }
+        if (!event.text.empty() || !logprob.is_null()) {
           {
             std::lock_guard lock(job->mutex);
-            job->pieces.push_back(event.text);
-            job->text += event.text;
+            if (!event.text.empty()) {
+              job->pieces.push_back(event.text);
+              job->text += event.text;
+            }
+            if (!logprob.is_null()) job->logprobs.push_back(std::move(logprob));
           }
           job->changed.notify_all();
         }

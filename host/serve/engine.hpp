@@ -31,6 +31,10 @@ struct Job {
   std::mutex mutex;
   std::condition_variable changed;
   std::deque<std::string> pieces;  // text not yet taken by a streaming reader
+  // With logprobs: one OpenAI "content" entry per generated token ({token, logprob, bytes, top_logprobs});
+  // `logprobs_taken` of them were already streamed.
+  std::vector<Json> logprobs;
+  size_t logprobs_taken = 0;
   std::string text;                // everything generated so far
   std::string finish_reason;       // "stop", "length" or "cancelled" once done
   std::optional<ApiError> error;   // a request the engine refused (e.g. too long for the context)
@@ -63,6 +67,7 @@ class Engine {
   void loop();
   void admit(const std::shared_ptr<Job>& job);
   void finish(Job& job, const std::string& reason);
+  Json token_logprob(int64_t token, float logprob) const;
 
   Model& model_;
   EngineOptions options_;

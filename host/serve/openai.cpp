@@ -145,7 +145,6 @@ ChatRequest parse_chat_request(const std::string& text, const GenerationConfig& 
   for (const char* key : {"frequency_penalty", "presence_penalty"})
     if (body.contains(key) && !(body[key].is_number() && body[key].get<double>() == 0.0))
       unsupported(key, "use repetition_penalty (the Hugging Face penalty) instead");
-  if (body.contains("logprobs") && body["logprobs"] == true) unsupported("logprobs", "log-probabilities are not returned yet");
   if (body.contains("response_format") && !(body["response_format"].is_object() && body["response_format"].value("type", "") == "text"))
     unsupported("response_format", "only text responses");
   if (body.contains("modalities") && body["modalities"] != Json::array({"text"})) unsupported("modalities", "text output only");
@@ -195,6 +194,15 @@ ChatRequest parse_chat_request(const std::string& text, const GenerationConfig& 
     c.repetition_penalty = number(body, "repetition_penalty", 0, 100, true);
   if (body.contains("seed") && !body["seed"].is_null()) c.seed = uint64_t(integer(body, "seed", INT64_MIN, INT64_MAX));
   if (sampling && !(body.contains("temperature") && body["temperature"] == 0)) c.do_sample = true;
+  if (body.contains("logprobs") && !body["logprobs"].is_null()) {
+    if (!body["logprobs"].is_boolean()) bad("'logprobs' must be true or false", "logprobs");
+    if (body["logprobs"].get<bool>()) c.logprobs = 0;
+  }
+  if (body.contains("top_logprobs") && !body["top_logprobs"].is_null()) {
+    const int64_t n = integer(body, "top_logprobs", 0, 20);
+    if (c.logprobs < 0) bad("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+    c.logprobs = n;
+  }
   if (body.contains("stop") && !body["stop"].is_null()) {
     const Json& s = body["stop"];
     std::vector<std::string> stops;

@@ -166,6 +166,23 @@ TEST_CASE("vlm serve answers chat completions as vlm run does, streaming or not,
   for (auto& t : clients) t.join();
   for (int i = 0; i < 8; ++i) CHECK(together[size_t(i)] == alone[size_t(i)]);
 
+  // Log-probabilities: one entry per generated token; greedy picks the most likely one.
+  ordered_json with_logprobs = chat("Describe the picture.", false, 5);
+  with_logprobs["logprobs"] = true;
+  with_logprobs["top_logprobs"] = 3;
+  const auto lp = ordered_json::parse(post(server, with_logprobs));
+  const auto& entries = lp["choices"][0]["logprobs"]["content"];
+  REQUIRE(entries.size() == 5);
+  std::string joined;
+  for (const auto& e : entries) {
+    CHECK(e["logprob"].get<double>() <= 0.0);
+    REQUIRE(e["top_logprobs"].size() == 3);
+    CHECK(e["top_logprobs"][0]["logprob"] == e["logprob"]);
+    CHECK(e["top_logprobs"][1]["logprob"].get<double>() <= e["top_logprobs"][0]["logprob"].get<double>());
+    joined += e["token"].get<std::string>();
+  }
+  CHECK(joined == lp["choices"][0]["message"]["content"].get<std::string>());
+
   auto models = server.client().Get("/v1/models");
   REQUIRE(models);
   CHECK(ordered_json::parse(models->body)["data"][0]["object"] == "model");

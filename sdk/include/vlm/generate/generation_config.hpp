@@ -24,6 +24,10 @@ struct GenerationConfig {
   std::optional<int64_t> pad_token_id;
   std::vector<std::string> stop_strings;
   bool ignore_eos = false;
+  // Log-probabilities returned with each generated token (Generator's StepEvent): -1 = none; 0 = the
+  // token's own; N = also the N most likely tokens. Of the model's raw distribution (before temperature,
+  // penalties or truncation), as vLLM and llama.cpp report them.
+  int64_t logprobs = -1;
 
   // From generation_config.json (and config.json for eos/pad when the former lacks them).
   static GenerationConfig from_checkpoint(const ConfigView& generation_config, const ConfigView& model_config);

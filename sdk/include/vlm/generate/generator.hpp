@@ -5,6 +5,7 @@
 // forward as the others' decode, in chunks of at most `prefill_chunk` tokens per step so a long prompt
 // does not stall them. Finished requests cost nothing.
 #include <map>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <span>
@@ -31,6 +32,9 @@ struct StepEvent {
   int64_t token = -1;         // the token generated this step (-1: none yet, its prompt is still running)
   std::string text;           // text that became final with it (never taken back)
   std::string finish_reason;  // set on the request's last event: "eos", "stop_string" or "length"
+  // With GenerationConfig::logprobs >= 0: the token's log-probability and the most likely alternatives.
+  float logprob = 0;
+  std::vector<std::pair<int64_t, float>> top_logprobs;
 };
 
 // A request's state and, once finished, its result.
