@@ -157,6 +157,8 @@ int serve_command(const std::vector<std::string>& args) {
       chat = parse_chat_request(req.body, defaults, policy);
     } catch (const ApiError& e) {
       return send_error(res, e);
+    } catch (const std::exception& e) {  // a value of an unexpected JSON type, say: still the client's input
+      return send_error(res, ApiError(400, fmt::format("invalid request: {}", e.what())));
     }
     const bool stream = chat.stream, include_usage = chat.include_usage;
     std::shared_ptr<Job> job = engine.submit(std::move(chat));
@@ -196,7 +198,7 @@ int serve_command(const std::vector<std::string>& args) {
     // Streaming: wait for admission first, so a refused prompt is a JSON error with its status.
     {
       std::unique_lock lock(job->mutex);
-      job->changed.wait(lock, [&] { return job->done || !job->pieces.empty() || job->prompt_tokens > 0; });
+      job->changed.wait(lock, [&] { return job->done || job->admitted; });
       if (job->error) {
         lock.unlock();
         return send_error(res, *job->error);

@@ -121,6 +121,11 @@ void Engine::admit(const std::shared_ptr<Job>& job) {
     }
     const SequenceId sequence = generator_.admit(inputs, config, nullptr, false, &features).front();
     running_[sequence] = job;
+    {
+      std::lock_guard lock(job->mutex);
+      job->admitted = true;
+    }
+    job->changed.notify_all();
   } catch (const Error& e) {
     refuse(ApiError(400, e.what(), "messages"));
   }
@@ -174,7 +179,10 @@ void Engine::loop() {
         auto& job = running_.at(event.sequence);
         const double t = now_ms();
         if (event.token >= 0) {
-          ++job->completion_tokens;
+          {
+            std::lock_guard lock(job->mutex);
+            ++job->completion_tokens;
+          }
           if (job->first_token_ms < 0) {
             job->first_token_ms = t - job->queued_ms;
             metrics_.time_to_first_token(job->first_token_ms / 1000.0);

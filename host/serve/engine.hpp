@@ -38,7 +38,7 @@ struct Job {
   std::string text;                // everything generated so far
   std::string finish_reason;       // "stop", "length" or "cancelled" once done
   std::optional<ApiError> error;   // a request the engine refused (e.g. too long for the context)
-  bool done = false;
+  bool done = false, admitted = false;
   int64_t prompt_tokens = 0, completion_tokens = 0, cached_images = 0;
   double queued_ms = 0, first_token_ms = -1, total_ms = 0;
 };

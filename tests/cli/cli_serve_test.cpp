@@ -221,6 +221,10 @@ TEST_CASE("vlm serve answers bad requests with OpenAI-shaped errors and the righ
   std::tie(status, e) = error_of(local.dump());
   CHECK(status == 400);
   CHECK_THAT(e["message"].get<std::string>(), Catch::Contains("--allow-files"));
+  ordered_json wrong_type = chat("x", false, 4);
+  wrong_type["model"] = 5;
+  wrong_type["response_format"] = {{"type", 7}};
+  CHECK(error_of(wrong_type.dump()).first == 400);  // never a 500 for the client's input
   ordered_json n2 = chat("x", false, 4);
   n2["n"] = 2;
   CHECK(error_of(n2.dump()).first == 400);
