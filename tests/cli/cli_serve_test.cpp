@@ -2,8 +2,11 @@
 // port and is driven over HTTP (cpp-httplib's client). Non-streaming and streaming completions with an
 // image (the same text as `vlm run`), 8 concurrent clients (each the same as alone), the image cache, a
 // client that disconnects, every error status, and SIGTERM.
+#include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -40,22 +43,29 @@ fs::path tiny_model() {
   return dir;
 }
 
-// A `vlm serve` child process; its port is read from its log.
+// A `vlm serve` child process (fork + exec, no shell); its port is read from its log.
 struct Server {
   explicit Server(const std::vector<std::string>& extra) : dir(vlm::test::temp_dir("cli-serve")) {
-    std::string command = shell_quote(VLM_BINARY) + " serve --model " + shell_quote(tiny_model().string()) + " --port 0";
-    for (const auto& a : extra) command += " " + shell_quote(a);
-    const std::string wrapped = "(" + command + " 2>" + shell_quote((dir / "log").string()) + "; echo $? > " +
-                                shell_quote((dir / "rc").string()) + ") >/dev/null 2>&1 & echo $!";
-    FILE* pipe = popen(wrapped.c_str(), "r");
-    REQUIRE(pipe);
-    REQUIRE(std::fscanf(pipe, "%d", &shell_pid) == 1);
-    pclose(pipe);
-    for (int i = 0; i < 600 && port == 0; ++i) {
+    std::vector<std::string> args = {VLM_BINARY, "serve", "--model", tiny_model().string(), "--port", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const std::string log = (dir / "log").string();
+    pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), out = ::open("/dev/null", O_WRONLY);
+      ::dup2(err, 2);
+      ::dup2(out, 1);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    for (int i = 0; i < 1000 && port == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      const std::string log = read_file(dir / "log");
-      const size_t at = log.find("listening on http://127.0.0.1:");
-      if (at != std::string::npos) port = std::atoi(log.c_str() + at + 30);
+      const std::string text = read_file(dir / "log");
+      const size_t at = text.find("listening on http://127.0.0.1:");
+      if (at != std::string::npos) port = std::atoi(text.c_str() + at + 30);
     }
     INFO(read_file(dir / "log"));
     REQUIRE(port > 0);
@@ -63,13 +73,18 @@ struct Server {
   ~Server() {
     if (!stopped) terminate();
   }
-  // SIGTERM to the server (the shell's child); waits for its exit code.
+  // SIGTERM; the server's exit code (-1 if it did not exit within a minute, then it is killed).
   int terminate() {
     stopped = true;
-    std::system(fmt::format("pkill -TERM -P {} >/dev/null 2>&1", shell_pid).c_str());
-    for (int i = 0; i < 6000 && !fs::exists(dir / "rc"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    return fs::exists(dir / "rc") ? std::atoi(read_file(dir / "rc").c_str()) : -1;
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 6000; ++i) {
+      if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return -1;
   }
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port);
@@ -77,7 +92,8 @@ struct Server {
     return c;
   }
   fs::path dir;
-  int shell_pid = 0, port = 0;
+  pid_t pid = -1;
+  int port = 0;
   bool stopped = false;
 };
 
