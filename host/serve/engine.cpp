@@ -128,6 +128,8 @@ void Engine::admit(const std::shared_ptr<Job>& job) {
     job->changed.notify_all();
   } catch (const Error& e) {
     refuse(ApiError(400, e.what(), "messages"));
+  } catch (const std::exception& e) {  // out of memory, say: not the client's fault, and never the thread's end
+    refuse(ApiError(500, fmt::format("cannot admit the request: {}", e.what())));
   }
 }
 
