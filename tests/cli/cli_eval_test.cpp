@@ -40,16 +40,6 @@ fs::path write_predictions(const fs::path& dir, const std::function<std::string(
 
 double metric(const ordered_json& results, const char* name) { return results["metrics"][name]["value"].get<double>(); }
 
-fs::path tiny_checkpoint() {
-  static const fs::path dir = [] {
-    const fs::path d = vlm::test::temp_dir("cli-eval-model");
-    const auto r = run_vlm({"synth", "--family", "qwen2_vl", "--size", "tiny", "--out", d.string()});
-    REQUIRE(r.exit_code == 0);
-    return d;
-  }();
-  return dir;
-}
-
 // A copy of the demo task over `copies` repetitions of its documents (a run long enough to interrupt).
 fs::path long_task(const fs::path& dir, int copies, int new_tokens) {
   std::string docs;
@@ -165,7 +155,7 @@ TEST_CASE("vlm eval refuses a bad task before anything runs, naming file and lin
 TEST_CASE("vlm eval killed with SIGKILL resumes to the results of an uninterrupted run", "[cli][eval][model]") {
   const auto dir = vlm::test::temp_dir("cli-eval-resume");
   const fs::path task = long_task(dir, 10, 24);  // 300 documents
-  const std::string model = tiny_checkpoint().string();
+  const std::string model = tiny_qwen2_vl().string();
   const auto whole = run_vlm({"eval", task.string(), "--model", model, "--output", (dir / "whole").string()});
   INFO(whole.err);
   REQUIRE(whole.exit_code == 0);
@@ -215,7 +205,7 @@ TEST_CASE("vlm eval killed with SIGKILL resumes to the results of an uninterrupt
 
 TEST_CASE("vlm eval shards merge into the unsharded results; merge refuses gaps and overlaps", "[cli][eval][model]") {
   const auto dir = vlm::test::temp_dir("cli-eval-shards");
-  const std::string model = tiny_checkpoint().string(), task = (kEval / "shapes_vqa.yaml").string();
+  const std::string model = tiny_qwen2_vl().string(), task = (kEval / "shapes_vqa.yaml").string();
   const auto whole = run_vlm({"eval", task, "--model", model, "--limit", "10", "--batch-size", "4", "--output", (dir / "whole").string()});
   REQUIRE(whole.exit_code == 0);
   for (const char* shard : {"0/3", "1/3", "2/3"}) {
@@ -277,20 +267,6 @@ TEST_CASE("vlm eval runs multiple-choice matching on a scoring model and refuses
 
 TEST_CASE("vlm eval takes images as data: URIs and checks them before the run", "[cli][eval][model]") {
   const auto dir = vlm::test::temp_dir("cli-eval-data-uri");
-  auto base64 = [](const std::string& bytes) {
-    static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (size_t i = 0; i < bytes.size(); i += 3) {
-      uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
-      if (i + 1 < bytes.size()) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
-      if (i + 2 < bytes.size()) v |= uint8_t(bytes[i + 2]);
-      out += table[(v >> 18) & 63];
-      out += table[(v >> 12) & 63];
-      out += i + 1 < bytes.size() ? table[(v >> 6) & 63] : '=';
-      out += i + 2 < bytes.size() ? table[v & 63] : '=';
-    }
-    return out;
-  };
   const std::string png = read_file(kEval / "shapes" / "images" / "shapes_00.png");
   auto task = [&](const std::string& uri) {
     write_file(dir / "d.jsonl", ordered_json{{"image", uri}, {"question", "How many?"}, {"answer", "1"}}.dump() + "\n");
@@ -298,7 +274,7 @@ TEST_CASE("vlm eval takes images as data: URIs and checks them before the run", 
                                "doc_to_target: answer\ngeneration_kwargs: {max_new_tokens: 4}\nmetric_list: [{metric: exact_match}]\n");
     return (dir / "t.yaml").string();
   };
-  const auto good = run_vlm({"eval", task("data:image/png;base64," + base64(png)), "--model", tiny_checkpoint().string(),
+  const auto good = run_vlm({"eval", task("data:image/png;base64," + base64(png)), "--model", tiny_qwen2_vl().string(),
                              "--output", (dir / "out").string()});
   INFO(good.err);
   CHECK(good.exit_code == 0);

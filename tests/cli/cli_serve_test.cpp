@@ -19,34 +19,10 @@ namespace {
 
 const fs::path kImage = fs::path(VLM_SOURCE_DIR) / "configs" / "eval" / "shapes" / "images" / "shapes_05.png";
 
-std::string base64(const std::string& bytes) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
-    if (i + 1 < bytes.size()) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
-    if (i + 2 < bytes.size()) v |= uint8_t(bytes[i + 2]);
-    out += table[(v >> 18) & 63];
-    out += table[(v >> 12) & 63];
-    out += i + 1 < bytes.size() ? table[(v >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? table[v & 63] : '=';
-  }
-  return out;
-}
-
-fs::path tiny_model() {
-  static const fs::path dir = [] {
-    const fs::path d = vlm::test::temp_dir("cli-serve-model");
-    REQUIRE(run_vlm({"synth", "--family", "qwen2_vl", "--size", "tiny", "--out", d.string()}).exit_code == 0);
-    return d;
-  }();
-  return dir;
-}
-
 // A `vlm serve` child process (fork + exec, no shell); its port is read from its log.
 struct Server {
   explicit Server(const std::vector<std::string>& extra) : dir(vlm::test::temp_dir("cli-serve")) {
-    std::vector<std::string> args = {VLM_BINARY, "serve", "--model", tiny_model().string(), "--port", "0"};
+    std::vector<std::string> args = {VLM_BINARY, "serve", "--model", tiny_qwen2_vl().string(), "--port", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     const std::string log = (dir / "log").string();
     pid = ::fork();
@@ -150,7 +126,7 @@ TEST_CASE("vlm serve answers chat completions as vlm run does, streaming or not,
   CHECK(body["usage"]["completion_tokens"] == 12);
   CHECK(body["choices"][0]["finish_reason"] == "length");
   // The same as `vlm run` on the same message.
-  const auto run = run_vlm({"run", "--model", tiny_model().string(), "--image", kImage.string(), "--prompt",
+  const auto run = run_vlm({"run", "--model", tiny_qwen2_vl().string(), "--image", kImage.string(), "--prompt",
                             "Describe the picture.", "--greedy", "--max-new-tokens", "12"});
   REQUIRE(run.exit_code == 0);
   CHECK(run.out == text + "\n");

@@ -56,3 +56,29 @@ inline VlmResult run_vlm(const std::vector<std::string>& args) {
   result.err = read_file(err_path);
   return result;
 }
+
+// Base64 (RFC 4648, padded): data: URLs for images in requests and datasets.
+inline std::string base64(const std::string& bytes) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
+    if (i + 1 < bytes.size()) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+    if (i + 2 < bytes.size()) v |= uint8_t(bytes[i + 2]);
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? table[(v >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? table[v & 63] : '=';
+  }
+  return out;
+}
+
+// A tiny synthetic Qwen2-VL checkpoint, written once per test process by `vlm synth`.
+inline fs::path tiny_qwen2_vl() {
+  static const fs::path dir = [] {
+    const fs::path d = vlm::test::temp_dir("cli-tiny-qwen2-vl");
+    REQUIRE(run_vlm({"synth", "--family", "qwen2_vl", "--size", "tiny", "--out", d.string()}).exit_code == 0);
+    return d;
+  }();
+  return dir;
+}
