@@ -36,12 +36,17 @@ void check_matmul(const MatmulCase& c, uint32_t seed) {
   cpu().matmul(x, w, bias ? &*bias : nullptr, out, c.transposed);
 
   const Tensor xm = as_multiplied(x, c.weight);
+  std::vector<double> xd(size_t(xm.numel())), wd(size_t(w.numel()));  // [m, k] and [n, k]
+  for (int64_t i = 0; i < xm.numel(); ++i) xd[size_t(i)] = xm.item(i);
+  for (int64_t j = 0; j < c.n; ++j)
+    for (int64_t kk = 0; kk < c.k; ++kk)
+      wd[size_t(j * c.k + kk)] = w.item(c.transposed ? j * c.k + kk : kk * c.n + j);
   std::vector<double> expected(size_t(m * c.n)), magnitude(size_t(m * c.n));
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < c.n; ++j) {
       double sum = bias ? bias->item(j) : 0.0, abs_sum = std::abs(sum);
       for (int64_t kk = 0; kk < c.k; ++kk) {
-        const double term = xm.item(i * c.k + kk) * w.item(c.transposed ? j * c.k + kk : kk * c.n + j);
+        const double term = xd[size_t(i * c.k + kk)] * wd[size_t(j * c.k + kk)];
         sum += term;
         abs_sum += std::abs(term);
       }
@@ -93,13 +98,28 @@ TEST_CASE("matmul with bf16 weights and 2 to 8 rows (several sequences decoding)
   check_matmul({{2, 3}, 300, 65, DType::BF16, DType::F32, DType::F32}, seed++);  // rows as leading dims
 }
 
-TEST_CASE("matmul with f16 weights goes through the blocked path, partial last block", "[cpu][matmul]") {
-  // K = 1000 makes blocks of 64 weight rows, so N = 130 is two full blocks and a partial one.
+TEST_CASE("matmul with f16 weights (widened as they are read) matches the reference", "[cpu][matmul]") {
   uint32_t seed = 200;
   for (bool transposed : {true, false}) {
     check_matmul({{3}, 1000, 130, DType::F16, DType::F32, DType::F32, transposed}, seed++);
     check_matmul({{1}, 1000, 130, DType::F16, DType::F16, DType::BF16, transposed}, seed++);
     check_matmul({{4}, 19, 5, DType::F16, DType::F32, std::nullopt, transposed}, seed++);
+  }
+}
+
+TEST_CASE("matmul with 16-bit weights on many rows: k blocks, tile remainders, widened blocks",
+          "[cpu][matmul][many_rows]") {
+  // Rows past one strip of 8 cut K into blocks (K = 1100: two blocks and a tail of the 16- and 32-wide
+  // steps); N = 37 leaves a weight row without a tile; one row takes 8 weight rows per tile (N = 13: a
+  // remainder of 5). 259 rows take the widened-block path where the widen path runs: K = 8192 widens
+  // 128 weight rows per 4 MiB block, so N = 136 is a full block and a partial one.
+  uint32_t seed = 250;
+  for (DType weight : {DType::BF16, DType::F16}) {
+    check_matmul({{1}, 77, 13, weight, DType::F32, DType::F32}, seed++);
+    check_matmul({{9}, 1100, 37, weight, DType::F32, DType::F32}, seed++);
+    check_matmul({{4, 5}, 1100, 37, weight, DType::F32, std::nullopt}, seed++);
+    check_matmul({{40}, 333, 70, weight, DType::F32, DType::F32}, seed++);
+    check_matmul({{259}, 8192, 136, weight, DType::F32, DType::F32}, seed++);
   }
 }
 

@@ -2,7 +2,7 @@
 // matmul primitive on the same problem (no benchdnn ships with Debian's oneDNN). The direct numbers are
 // the ceiling: the backend adds the f32 -> bf16 rounding of activations and the primitive-cache lookup.
 //
-//   vlm_gemm_bench [--threads N] [--seconds S]
+//   vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,6 +10,8 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <string_view>
+#include <cstdlib>
 #include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -17,6 +19,13 @@
 #include "vlm/registry/backends.hpp"
 
 namespace {
+
+vlm::DType weight_dtype(std::string_view name) {
+  for (vlm::DType t : {vlm::DType::BF16, vlm::DType::F32, vlm::DType::F16})
+    if (vlm::dtype_name(t) == name) return t;
+  std::fprintf(stderr, "vlm_gemm_bench: --dtype must be bf16, f32 or f16\n");
+  std::exit(2);
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -74,10 +83,25 @@ double direct_onednn_seconds(const vlm::Tensor& x, const vlm::Tensor& w, bool ru
 int main(int argc, char** argv) {
   vlm::BackendOptions options;
   double budget = 1.0;
+  std::vector<int64_t> rows;          // --rows 32,64: only these M, with K=1536 N=8960
+  std::vector<vlm::DType> dtypes;     // --dtype bf16 (repeatable): only these weight dtypes
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads")) options.threads = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seconds")) budget = std::stod(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--rows")) {
+      for (const char* p = argv[i + 1]; *p;) {
+        char* end = nullptr;
+        rows.push_back(std::strtoll(p, &end, 10));
+        p = *end == ',' ? end + 1 : end;
+        if (end == p && *p) break;
+      }
+    } else if (!std::strcmp(argv[i], "--dtype")) dtypes.push_back(weight_dtype(argv[i + 1]));
+    else {
+      std::fprintf(stderr, "usage: vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16]\n");
+      return 2;
+    }
   }
+  if (dtypes.empty()) dtypes = {vlm::DType::BF16, vlm::DType::F32, vlm::DType::F16};
   const auto backend = vlm::registry::create_backend("cpu", options);
   std::printf("%s\n", backend->describe().c_str());
   std::printf("%-5s %5s %5s %5s | %10s %8s | %20s | %20s\n", "dtype", "M", "K", "N", "backend ms", "GFLOP/s",
@@ -86,10 +110,14 @@ int main(int argc, char** argv) {
   struct Shape3 {
     int64_t m, k, n;
   };
-  const Shape3 shapes[] = {{1, 1536, 1536}, {1, 1536, 8960}, {4, 1536, 8960}, {16, 1536, 8960},
-                           {512, 1536, 1536}, {512, 1536, 8960}};
+  std::vector<Shape3> shapes = {{1, 1536, 1536}, {1, 1536, 8960}, {4, 1536, 8960}, {16, 1536, 8960},
+                                {512, 1536, 1536}, {512, 1536, 8960}};
+  if (!rows.empty()) {
+    shapes.clear();
+    for (int64_t m : rows) shapes.push_back({m, 1536, 8960});
+  }
   // f16 weights have no oneDNN 2.6 matmul on this CPU (the backend widens blocks to f32): no direct column.
-  for (vlm::DType dtype : {vlm::DType::BF16, vlm::DType::F32, vlm::DType::F16})
+  for (vlm::DType dtype : dtypes)
     for (const Shape3& s : shapes) {
       const vlm::Tensor x = random_tensor({s.m, s.k}, 1);
       const vlm::Tensor w = random_tensor({s.n, s.k}, 2).to(dtype);

@@ -28,6 +28,19 @@ void f32_to_bf16_n(const float* src, uint16_t* dst, int64_t n) {
   }
 }
 
+}  // namespace
+
+void round_to_bf16(const float* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t bits = std::bit_cast<uint32_t>(src[i]);
+    const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+    const uint32_t quiet_nan = (bits & 0xffff0000u) | 0x400000u;
+    dst[i] = std::bit_cast<float>((bits & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded);
+  }
+}
+
+namespace {
+
 // F16C converts exactly like vlm::f16_to_f32 / f32_to_f16 (IEEE, round-to-nearest-even, subnormals
 // kept); only NaN payloads may differ, and a NaN stays a NaN.
 void f16_to_f32_n(const uint16_t* src, float* dst, int64_t n) {

@@ -13,6 +13,10 @@ void to_f32(DType src_dtype, const void* src, float* dst, int64_t n);
 // dst[i] = src[i] rounded to a float `dst_dtype`.
 void from_f32(const float* src, DType dst_dtype, void* dst, int64_t n);
 
+// dst[i] = src[i] rounded to bf16 and widened back (bit for bit what from_f32 then to_f32 give);
+// src == dst allowed.
+void round_to_bf16(const float* src, float* dst, int64_t n);
+
 // An f32 view of a small float tensor (norm weight, bias, one table row): the tensor's own memory when it
 // is already f32, otherwise a converted copy.
 class F32View {

@@ -6,17 +6,24 @@
 #include "checks.hpp"
 #include "float_convert.hpp"
 #include "parallel.hpp"
-#include "small_m_gemm.hpp"
+#include "dot_gemm.hpp"
+#include "matmul_path.hpp"
 
 namespace vlm::cpu {
 namespace {
 
 using dt = dnnl::memory::data_type;
 constexpr std::string_view kOp = "matmul";
+// Rows up to which the own kernel beats oneDNN 2.6 even where oneDNN is the main path.
+constexpr int64_t kSmallRows = 8;
 
-// Rows of f16 weights widened to f32 per block: 256 KiB of f32, so the block stays in L2 while oneDNN
-// streams the activations past it.
-constexpr int64_t kF16BlockBytes = 256 * 1024;
+// From this many rows on, widening blocks of weight rows into a buffer and running oneDNN's f32 matmul on
+// them beats the own widening kernel (2 cores, K=1536 N=8960: 182-185 vs 160 GFLOP/s at M=512; below
+// ~256 rows the widening is amortised over too few rows: 82-124 vs 170 at M=128).
+constexpr int64_t kWidenedBlockRows = 256;
+// f32 bytes per widened block: 4 MiB (the scratch it costs) measured best among 256 KiB, 1 MiB and 4 MiB
+// (M=512: 79-154, 150, 164-185 GFLOP/s); oneDNN f32 needs enough columns per call to reach its rate.
+constexpr int64_t kWidenedBlockBytes = 4 << 20;
 
 dnnl::memory::dims dims(std::initializer_list<int64_t> values) { return dnnl::memory::dims(values); }
 
@@ -121,20 +128,20 @@ void OnednnMatmul::gemm(GemmKey key, int64_t m, const void* src, const void* wei
   stream_.wait();
 }
 
-void OnednnMatmul::run_f16_blocked(int64_t m, int64_t n, int64_t k, const float* x, const Tensor& w,
+void OnednnMatmul::run_widened_blocks(int64_t m, int64_t n, int64_t k, const float* x, const Tensor& w,
                                    const float* bias, float* out, bool w_transposed) {
-  const int64_t block_rows = std::clamp<int64_t>(kF16BlockBytes / (k * 4) / 16 * 16, 16, n);
+  const int64_t block_rows = std::clamp<int64_t>(kWidenedBlockBytes / (k * 4) / 16 * 16, 16, n);
   float* block = weight_block_.get<float>(size_t(block_rows * k));
   const auto* weights = w.data<uint16_t>();
   for (int64_t n0 = 0; n0 < n; n0 += block_rows) {
     const int64_t rows = std::min(block_rows, n - n0);
     if (w_transposed) {  // rows n0.. of [n, k] are contiguous: widen them as they are
       parallel_chunks(rows * k, 4096, [&](int64_t begin, int64_t end) {
-        to_f32(DType::F16, weights + n0 * k + begin, block + begin, end - begin);
+        to_f32(w.dtype(), weights + n0 * k + begin, block + begin, end - begin);
       });
     } else {  // columns n0.. of [k, n]: gather them into a dense [k, rows] block
       parallel_for(k, rows, [&](int64_t kk) {
-        to_f32(DType::F16, weights + kk * n + n0, block + kk * rows, rows);
+        to_f32(w.dtype(), weights + kk * n + n0, block + kk * rows, rows);
       });
     }
     GemmKey key{.n = rows, .k = k, .ldd = n, .src_type = dt::f32, .weight_type = dt::f32,
@@ -183,6 +190,18 @@ void OnednnMatmul::run(const Tensor& x, const Tensor& w, const Tensor* bias, Ten
       key.src_type = key.weight_type = dt::f32;
       return gemm(key, m, x.raw(), w.raw(), bias_f32, dst);
     case DType::BF16: {
+      const MatmulPath path = matmul_choice().path;
+      if (w_transposed && path == MatmulPath::Widen) {
+        // f32 activations holding bf16-rounded values: the same products as the bf16 paths.
+        float* rounded = activations_.get<float>(size_t(m * k));
+        const bool from_f32 = x.dtype() == DType::F32;
+        parallel_chunks(m * k, 8192, [&](int64_t begin, int64_t end) {
+          if (from_f32) round_to_bf16(x.data<float>() + begin, rounded + begin, end - begin);
+          else to_f32(DType::BF16, x.data<uint16_t>() + begin, rounded + begin, end - begin);
+        });
+        if (m >= kWidenedBlockRows) return run_widened_blocks(m, n, k, rounded, w, bias_f32, dst, w_transposed);
+        return dot_gemm(DotKind::Bf16Widen, m, n, k, rounded, w.data<uint16_t>(), bias_f32, dst, n);
+      }
       key.src_type = key.weight_type = dt::bf16;
       const void* src = x.raw();
       if (x.dtype() == DType::F32) {
@@ -192,8 +211,11 @@ void OnednnMatmul::run(const Tensor& x, const Tensor& w, const Tensor* bias, Ten
         });
         src = rounded;
       }
-      if (w_transposed && small_m_gemm_applies(m))
-        return small_m_gemm_bf16(m, n, k, static_cast<const uint16_t*>(src), w.data<uint16_t>(), bias_f32, dst, n);
+      // 2-8 rows: oneDNN 2.6 makes a pass over the weights per row (K=1536 N=8960 M=4: 93-112 GFLOP/s),
+      // the own kernel one pass for all (229-248). One row: oneDNN's runtime-M GEMV is faster.
+      const bool own = m >= 2 && m <= kSmallRows;
+      if (w_transposed && own && dot_gemm_available(DotKind::Bf16Dot))
+        return dot_gemm(DotKind::Bf16Dot, m, n, k, src, w.data<uint16_t>(), bias_f32, dst, n);
       return gemm(key, m, src, w.raw(), bias_f32, dst);
     }
     case DType::F16: {
@@ -205,7 +227,9 @@ void OnednnMatmul::run(const Tensor& x, const Tensor& w, const Tensor* bias, Ten
         });
         src = widened;
       }
-      return run_f16_blocked(m, n, k, src, w, bias_f32, dst, w_transposed);
+      if (w_transposed && m < kWidenedBlockRows && dot_gemm_available(DotKind::F16Widen))
+        return dot_gemm(DotKind::F16Widen, m, n, k, src, w.data<uint16_t>(), bias_f32, dst, n);
+      return run_widened_blocks(m, n, k, src, w, bias_f32, dst, w_transposed);
     }
     default: break;
   }

@@ -3,11 +3,13 @@
 //
 // Weight dtypes:
 //  * f32:  f32 x f32 -> f32.
-//  * bf16: bf16 x bf16 -> f32 with the bias fused; f32 activations are rounded to bf16 into a reused
-//          scratch buffer (the weight itself is used in place, never copied).
+//  * bf16: as matmul_path.hpp decides for this CPU. onednn: bf16 x bf16 -> f32 with the bias fused, f32
+//          activations rounded to bf16 into a reused scratch buffer, 2-8 rows through the own dot-form
+//          kernel. widen: f32 compute on the bf16 weights widened as they are read (the own kernel below
+//          kWidenedBlockRows rows, widened blocks + oneDNN f32 above), on activations rounded to bf16 so
+//          the products are those of the bf16 path. The weight itself is used in place, never copied whole.
 //  * f16:  oneDNN 2.6 has no f16 matmul on AVX-512 CPUs without AVX512-FP16 (primitive creation fails),
-//          so f16 weights go through a blocked path: a block of weight rows sized to stay in L2 is
-//          widened to f32 and multiplied with an f32 primitive writing its column slice of `out`.
+//          so f16 weights are widened as they are read, the same two ways as bf16 on the widen path.
 //
 // The [N, K] torch layout is described to oneDNN as a transposed (column-major) [K, N] memory, so no
 // per-call reorder of the (memory-mapped) weight happens.
@@ -63,7 +65,7 @@ class OnednnMatmul {
   Primitive& primitive(const GemmKey& key);
   void bind_rows(Primitive& p, const GemmKey& key, int64_t m);
   void gemm(GemmKey key, int64_t m, const void* src, const void* weights, const float* bias, float* dst);
-  void run_f16_blocked(int64_t m, int64_t n, int64_t k, const float* x, const Tensor& w, const float* bias,
+  void run_widened_blocks(int64_t m, int64_t n, int64_t k, const float* x, const Tensor& w, const float* bias,
                        float* out, bool w_transposed);
 
   dnnl::engine engine_;
