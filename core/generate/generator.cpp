@@ -199,7 +199,9 @@ const std::vector<StepEvent>& Generator::step() {
       a.state->prompt_hidden = out.hidden.rows(rows.first, rows.count).clone();
     }
     if (session_->prompt_remaining(a.id) > 0 || rows.count == 0) {
-      events.push_back({a.id, -1, {}, {}});
+      StepEvent waiting;
+      waiting.sequence = a.id;
+      events.push_back(std::move(waiting));
       continue;  // more prompt to run
     }
     StepEvent event;

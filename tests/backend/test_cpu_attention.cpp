@@ -1,6 +1,7 @@
 // attention against a double-precision reference. Outputs are convex combinations of V rows in [-1, 1],
 // so the tolerance is absolute 2e-6 plus relative 1e-5 (f32 dot products, exp and accumulation).
 // K/V rows past kv_len are NaN: reading any of them would poison the output.
+#include <cmath>
 #include <limits>
 #include <optional>
 
@@ -210,6 +211,63 @@ TEST_CASE("attention: additive masks broadcast over batch and heads, -inf rows",
   for (int64_t j = 0; j < 18; j += 2) mask.data<uint8_t>()[j] = 1;
   c.params.key_mask = &mask;
   check_attention(c, 12);
+}
+
+// The kernel walks keys in blocks of 256 with a running maximum: sequences past one block, windows that
+// start and end inside blocks, masked keys and whole masked blocks, and keys whose scores grow along the
+// sequence (so the running maximum changes block after block) must give the one-pass softmax.
+TEST_CASE("attention: long sequences across key blocks (online softmax)", "[cpu][attention]") {
+  AttentionCase prefill{.batch = 1, .q_len = 70, .q_heads = 4, .kv_heads = 2, .capacity = 700, .head_dim = 16,
+                        .v_dim = 12, .params = {}};
+  prefill.params.causal = true;
+  prefill.params.q_offset = 600;  // chunked prefill of positions 600..669 over 670 keys
+  prefill.params.kv_len = 670;
+  check_attention(prefill, 50);
+
+  AttentionCase full = prefill;  // non-causal over 3 blocks, each query block sees every key
+  full.q_len = 130;
+  full.params.causal = false;
+  full.params.q_offset = 0;
+  full.params.kv_len = 600;
+  check_attention(full, 51);
+
+  AttentionCase window = prefill;  // windows of 300 keys straddle block boundaries
+  window.params.window = 300;
+  check_attention(window, 52);
+  AttentionCase decode = window;
+  decode.q_len = 1;
+  decode.params.q_offset = 669;
+  check_attention(decode, 53);
+
+  // Keys 0..511 (two whole blocks) padded out, then every other key: the first blocks contribute nothing.
+  Tensor mask = Tensor::zeros({1, 700}, DType::U8);
+  for (int64_t j = 512; j < 700; j += 2) mask.data<uint8_t>()[j] = 1;
+  AttentionCase masked = prefill;
+  masked.params.key_mask = &mask;
+  check_attention(masked, 54);
+
+  // Growing scores: keys scaled by their position, so each block holds a new maximum.
+  AttentionCase growing = full;
+  growing.q_len = 3;
+  growing.params.scale = 0.25f;
+  Inputs in = make_inputs(growing, 55);
+  for (int64_t j = 0; j < growing.params.kv_len; ++j)
+    for (int64_t e = 0; e < growing.kv_heads * growing.head_dim; ++e)
+      in.k.data<float>()[j * growing.kv_heads * growing.head_dim + e] *= 1.0f + float(j) / 100.0f;
+  for (int64_t e = 0; e < in.q.numel(); ++e) in.q.data<float>()[e] = std::abs(in.q.data<float>()[e]);
+  for (int64_t e = 0; e < in.k.numel(); ++e) in.k.data<float>()[e] = std::abs(in.k.data<float>()[e]);
+  require_close(run_attention(growing, in), reference_attention(growing, in), kRel, kAbs);
+
+  // A bf16 cache over several blocks.
+  AttentionCase cached = prefill;
+  Inputs bf = make_inputs(cached, 56);
+  const Tensor k16 = bf.k.to(DType::BF16), v16 = bf.v.to(DType::BF16);
+  bf.k = k16.to(DType::F32);
+  bf.v = v16.to(DType::F32);
+  cached.params.scale = 0.25f;
+  Tensor out = cpu().empty({cached.batch, cached.q_len, cached.q_heads, cached.v_dim}, DType::F32);
+  cpu().attention(bf.q, k16, v16, out, cached.params);
+  require_close(out, reference_attention(cached, bf), kRel, kAbs);
 }
 
 TEST_CASE("attention: kv_len 0 gives zeros", "[cpu][attention]") {

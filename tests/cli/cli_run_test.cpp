@@ -80,6 +80,16 @@ TEST_CASE("vlm bench --json prints one JSON object with the speed figures", "[cl
   }
   CHECK(document["dtype"] == "bf16");
   CHECK(document["kv_dtype"] == "bf16");
+  // Which matmul path ran and why, the probed peaks, and the decode bound from the bandwidth probe.
+  const auto& backend = document["backend"];
+  CHECK(backend["matmul_path"].is_string());
+  CHECK(!backend["matmul_reason"].get<std::string>().empty());
+  CHECK(backend["f32_fma_gflops_per_core"].get<double>() > 0);
+  CHECK(backend["read_bandwidth_gbs"].get<double>() > 0);
+  CHECK(document["peak_rss_mb"].get<double>() > 0);
+  CHECK(document["decode_weight_bytes_per_step"].get<double>() > 0);
+  CHECK(document["decode_bound_tokens_per_s"].get<double>() > 0);
+  CHECK(document["decode_fraction_of_bound"].is_number());
 }
 
 TEST_CASE("vlm info --dtype reports the weight memory of that load", "[cli][info][dtype][fixture]") {

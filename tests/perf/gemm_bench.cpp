@@ -4,11 +4,8 @@
 //
 //   vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16]
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <functional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <cstdlib>
@@ -16,6 +13,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "bench_timing.hpp"
 #include "vlm/registry/backends.hpp"
 
 namespace {
@@ -27,32 +25,8 @@ vlm::DType weight_dtype(std::string_view name) {
   std::exit(2);
 }
 
-using Clock = std::chrono::steady_clock;
-
-// Fastest call, after one warm-up call, over at least 5 calls and `budget` seconds. The fastest rather
-// than the median: the development machine's 2 cores are shared, and a preempted OpenMP thread stalls a
-// whole call by a scheduler tick; the fastest call is what the code can do.
-double best_seconds(const std::function<void()>& call, double budget) {
-  call();
-  double best = 1e30;
-  int calls = 0;
-  const auto start = Clock::now();
-  while (calls < 5 || (std::chrono::duration<double>(Clock::now() - start).count() < budget && calls < 5000)) {
-    const auto t0 = Clock::now();
-    call();
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
-    ++calls;
-  }
-  return best;
-}
-
-vlm::Tensor random_tensor(const vlm::Shape& shape, uint32_t seed) {
-  vlm::Tensor t = vlm::Tensor::zeros(shape, vlm::DType::F32);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (float& x : t.span<float>()) x = dist(rng);
-  return t;
-}
+using vlm::bench::best_seconds;
+using vlm::bench::random_tensor;
 
 // A direct oneDNN matmul: src [m, k] (already in the weight's dtype), weights [n, k] as a transposed
 // [k, n] memory, dst f32. `runtime_m` builds the primitive with M = DNNL_RUNTIME_DIM_VAL.

@@ -2,9 +2,12 @@
 // masking relative to q_offset, sliding windows, KV caches longer than their valid length, key padding
 // masks and broadcast additive masks.
 //
-// Each OpenMP task takes a block of query rows of one head: S = Q K^T on oneDNN (strided views straight
-// into the [B, S, H, D] tensors, no copies), a max-subtracted softmax with the masks applied in place,
-// then out = P V on oneDNN. oneDNN runs single-threaded inside the parallel region.
+// Each OpenMP task takes a block of query rows of one head and walks the keys in blocks (online softmax,
+// as in FlashAttention): S = Q K^T for the block on oneDNN (strided views straight into the [B, S, H, D]
+// tensors), masks applied in place, running row maxima and sums rescale an f32 accumulator, and P V is
+// added to it on oneDNN. No task ever holds more than kKeyBlock scores per row, whatever the sequence
+// length, and keys no row of the block can see are never read. oneDNN runs single-threaded inside the
+// parallel region.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -20,8 +23,8 @@ namespace vlm::cpu {
 namespace {
 
 constexpr std::string_view kOp = "attention";
-constexpr int64_t kMaxRows = 64;            // query rows per prefill task
-constexpr int64_t kScoreFloats = 256 * 1024;  // a task's score block: 1 MiB
+constexpr int64_t kMaxRows = 64;     // query rows per prefill task
+constexpr int64_t kKeyBlock = 256;   // keys per step of the online softmax: 64 x 256 scores = 64 KiB
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
 struct Geometry {
@@ -76,38 +79,51 @@ Geometry validate(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
   return g;
 }
 
-// One row of scores (already Q.K) becomes probabilities in place: scaled, masked, softmaxed. Only keys
-// [first, visible) count (sliding window start, causal limit); entries up to `keys` (the block's width)
-// are zeroed so the following P x V product ignores them. A row with nothing to attend to becomes zeros.
-void scores_to_probabilities(float* row, int64_t first, int64_t visible, int64_t keys, float scale,
-                             const float* additive, const uint8_t* key_mask) {
+// Running softmax state of one query row: the maximum score so far and the sum of exp(score - max).
+struct RowState {
+  float max = kMinusInf;
+  float sum = 0.0f;
+};
+
+// One row of a key block's scores (already Q.K, keys [0, keys) of the block) becomes unnormalised
+// probabilities exp(s - max) in place: scaled, masked to the keys [first, end) the row may see, its state
+// updated. Returns the factor the row's accumulator must be multiplied by before this block's P V is
+// added (1 when the maximum did not change, 0 when nothing was seen before).
+float update_row(float* row, int64_t first, int64_t end, int64_t keys, float scale, const float* additive,
+                 const uint8_t* key_mask, RowState& state) {
+  if (end <= first) {
+    std::fill(row, row + keys, 0.0f);
+    return 1.0f;
+  }
+  std::fill(row, row + first, 0.0f);
+  std::fill(row + end, row + keys, 0.0f);
 #pragma omp simd
-  for (int64_t j = 0; j < visible; ++j) row[j] *= scale;
-  for (int64_t j = 0; j < std::min(first, visible); ++j) row[j] = kMinusInf;
+  for (int64_t j = first; j < end; ++j) row[j] *= scale;
   if (additive) {
 #pragma omp simd
-    for (int64_t j = 0; j < visible; ++j) row[j] += additive[j];
+    for (int64_t j = first; j < end; ++j) row[j] += additive[j];
   }
   if (key_mask)
-    for (int64_t j = 0; j < visible; ++j)
+    for (int64_t j = first; j < end; ++j)
       if (!key_mask[j]) row[j] = kMinusInf;
-  float max = kMinusInf;
-#pragma omp simd reduction(max : max)
-  for (int64_t j = 0; j < visible; ++j) max = std::max(max, row[j]);
-  if (max == kMinusInf) {
-    std::fill(row, row + keys, 0.0f);
-    return;
+  float block_max = kMinusInf;
+#pragma omp simd reduction(max : block_max)
+  for (int64_t j = first; j < end; ++j) block_max = std::max(block_max, row[j]);
+  if (block_max == kMinusInf) {  // everything here masked: contributes nothing
+    std::fill(row + first, row + end, 0.0f);
+    return 1.0f;
   }
+  const float max = std::max(state.max, block_max);
+  const float correction = state.max == kMinusInf ? 0.0f : std::exp(state.max - max);
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-  for (int64_t j = 0; j < visible; ++j) {
-    row[j] = vector_exp(row[j] - max);
+  for (int64_t j = first; j < end; ++j) {
+    row[j] = vector_exp(row[j] - max);  // exp(-inf) = 0 for masked keys
     sum += row[j];
   }
-  const float inv_sum = 1.0f / sum;
-#pragma omp simd
-  for (int64_t j = 0; j < visible; ++j) row[j] *= inv_sum;
-  std::fill(row + visible, row + keys, 0.0f);
+  state.sum = state.sum * correction + sum;
+  state.max = max;
+  return correction;
 }
 
 }  // namespace
@@ -122,30 +138,37 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
   // (one query): the `group` query heads of one kv head, adjacent in memory, so K and V are read once
   // for all of them.
   const bool rows_are_heads = g.q_len == 1;
-  // Scores rows have a fixed stride (the KV capacity), so the GEMM primitives are reused as the cache
-  // fills; rows per block shrink for long contexts to keep a thread's scores near 1 MiB.
-  const int64_t score_stride = g.capacity;
-  const int64_t max_rows =
-      rows_are_heads ? g.group : std::clamp<int64_t>(kScoreFloats / std::max<int64_t>(score_stride, 1), 1, kMaxRows);
+  const int64_t max_rows = rows_are_heads ? g.group : std::min(kMaxRows, g.q_len);
   const int64_t blocks_per_head = rows_are_heads ? 1 : (g.q_len + max_rows - 1) / max_rows;
   const int64_t heads_per_batch = rows_are_heads ? g.kv_heads : g.q_heads;
   const int64_t tasks = g.batch * heads_per_batch * blocks_per_head;
   const int64_t q_row_stride = rows_are_heads ? g.head_dim : g.q_heads * g.head_dim;
   const int64_t out_row_stride = rows_are_heads ? g.v_dim : g.q_heads * g.v_dim;
-  // A bf16 cache is widened per task into dense [keys, D] blocks; an f32 one is read in place.
+  const int64_t k_row_stride = g.kv_heads * g.head_dim, v_row_stride = g.kv_heads * g.v_dim;
+  // A bf16 cache is widened per key block into dense [keys, D] blocks; an f32 one is read in place.
   const bool widen = k.dtype() == DType::BF16;
-  const StridedGemm::Layout scores_layout{.lda = q_row_stride, .ldb = widen ? g.head_dim : g.kv_heads * g.head_dim,
-                                          .ldc = score_stride, .b_column_major = true};
-  const StridedGemm::Layout values_layout{.lda = score_stride, .ldb = widen ? g.v_dim : g.kv_heads * g.v_dim,
-                                          .ldc = out_row_stride, .b_column_major = false};
+  // Fixed strides (a key block's width, the accumulator's row), so the GEMM primitives are reused for
+  // every call and every sequence length.
+  const StridedGemm::Layout scores_layout{.lda = q_row_stride, .ldb = widen ? g.head_dim : k_row_stride,
+                                          .ldc = kKeyBlock, .b_column_major = true};
+  const StridedGemm::Layout values_layout{.lda = kKeyBlock, .ldb = widen ? g.v_dim : v_row_stride, .ldc = g.v_dim,
+                                          .b_column_major = false, .accumulate = true};
   static StridedGemm gemm;
 
   // With a single task the region is inactive and oneDNN parallelises the GEMMs itself.
 #pragma omp parallel if (tasks > 1)
   {
-    thread_local std::vector<float> scores;  // grows only: steady-state calls allocate nothing
+    // Grow only: steady-state calls allocate nothing.
+    thread_local std::vector<float> scores, accumulator;
+    thread_local std::vector<RowState> states;
     thread_local std::vector<float> wide_keys, wide_values;  // bf16 caches only
-    if (scores.size() < size_t(max_rows * score_stride)) scores.resize(size_t(max_rows * score_stride));
+    if (scores.size() < size_t(max_rows * kKeyBlock)) scores.resize(size_t(max_rows * kKeyBlock));
+    if (accumulator.size() < size_t(max_rows * g.v_dim)) accumulator.resize(size_t(max_rows * g.v_dim));
+    if (states.size() < size_t(max_rows)) states.resize(size_t(max_rows));
+    if (widen) {
+      if (wide_keys.size() < size_t(kKeyBlock * g.head_dim)) wide_keys.resize(size_t(kKeyBlock * g.head_dim));
+      if (wide_values.size() < size_t(kKeyBlock * g.v_dim)) wide_values.resize(size_t(kKeyBlock * g.v_dim));
+    }
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
       const int64_t block = task % blocks_per_head;
@@ -163,45 +186,70 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
       auto first_key = [&](int64_t query) {
         return params.window > 0 ? std::max<int64_t>(0, params.q_offset + query + 1 - params.window) : int64_t(0);
       };
+      auto additive_row = [&](int64_t r) -> const float* {
+        if (!additive) return nullptr;
+        const int64_t mb = additive->dim(0) == 1 ? 0 : b, mh = additive->dim(1) == 1 ? 0 : head_of(r);
+        return additive->data<float>() + ((mb * additive->dim(1) + mh) * g.q_len + query_of(r)) * g.kv_len;
+      };
 
       const float* q_rows = q.data<float>() + ((b * g.q_len + first_query) * g.q_heads + first_head) * g.head_dim;
       float* out_rows = out.data<float>() + ((b * g.q_len + first_query) * g.q_heads + first_head) * g.v_dim;
-      // Keys any row of the block sees; later keys are neither scored nor read.
-      const int64_t block_keys = visible_keys(query_of(rows - 1));
-      if (block_keys == 0) {
-        for (int64_t r = 0; r < rows; ++r) std::fill_n(out_rows + r * out_row_stride, g.v_dim, 0.0f);
-        continue;
+      std::fill_n(accumulator.data(), rows * g.v_dim, 0.0f);
+      std::fill_n(states.data(), rows, RowState{});
+      // Keys some row of the block sees: from the first row's window start to the last row's causal limit.
+      const int64_t keys_begin = first_key(query_of(0)) / kKeyBlock * kKeyBlock;
+      const int64_t keys_end = visible_keys(query_of(rows - 1));
+      const uint8_t* batch_key_mask = key_mask ? key_mask + b * g.capacity : nullptr;
+      const float* k_head = nullptr;
+      const float* v_head = nullptr;
+      if (!widen) {
+        k_head = k.data<float>() + b * g.capacity * k_row_stride + kv_head * g.head_dim;
+        v_head = v.data<float>() + b * g.capacity * v_row_stride + kv_head * g.v_dim;
       }
-      const float* keys = nullptr;
-      const float* values = nullptr;
-      if (widen) {
-        if (wide_keys.size() < size_t(block_keys * g.head_dim)) wide_keys.resize(size_t(block_keys * g.head_dim));
-        if (wide_values.size() < size_t(block_keys * g.v_dim)) wide_values.resize(size_t(block_keys * g.v_dim));
-        const auto* k16 = k.data<uint16_t>() + (b * g.capacity * g.kv_heads + kv_head) * g.head_dim;
-        const auto* v16 = v.data<uint16_t>() + (b * g.capacity * g.kv_heads + kv_head) * g.v_dim;
-        for (int64_t j = 0; j < block_keys; ++j) {
-          to_f32(DType::BF16, k16 + j * g.kv_heads * g.head_dim, wide_keys.data() + j * g.head_dim, g.head_dim);
-          to_f32(DType::BF16, v16 + j * g.kv_heads * g.v_dim, wide_values.data() + j * g.v_dim, g.v_dim);
+      for (int64_t kb = keys_begin; kb < keys_end; kb += kKeyBlock) {
+        const int64_t n = std::min(kKeyBlock, keys_end - kb);
+        const float* keys = nullptr;
+        const float* values = nullptr;
+        if (widen) {
+          const auto* k16 = k.data<uint16_t>() + (b * g.capacity + kb) * k_row_stride + kv_head * g.head_dim;
+          const auto* v16 = v.data<uint16_t>() + (b * g.capacity + kb) * v_row_stride + kv_head * g.v_dim;
+          for (int64_t j = 0; j < n; ++j) {
+            to_f32(DType::BF16, k16 + j * k_row_stride, wide_keys.data() + j * g.head_dim, g.head_dim);
+            to_f32(DType::BF16, v16 + j * v_row_stride, wide_values.data() + j * g.v_dim, g.v_dim);
+          }
+          keys = wide_keys.data();
+          values = wide_values.data();
+        } else {
+          keys = k_head + kb * k_row_stride;
+          values = v_head + kb * v_row_stride;
         }
-        keys = wide_keys.data();
-        values = wide_values.data();
-      } else {
-        keys = k.data<float>() + (b * g.capacity * g.kv_heads + kv_head) * g.head_dim;
-        values = v.data<float>() + (b * g.capacity * g.kv_heads + kv_head) * g.v_dim;
+        gemm.multiply(scores_layout, rows, n, g.head_dim, q_rows, keys, scores.data());
+        bool any = false;
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t query = query_of(r);
+          const int64_t first = std::clamp<int64_t>(first_key(query) - kb, 0, n);
+          const int64_t end = std::clamp<int64_t>(visible_keys(query) - kb, 0, n);
+          const float* additive_block = additive ? additive_row(r) + kb : nullptr;
+          const float correction =
+              update_row(scores.data() + r * kKeyBlock, first, std::max(first, end), n, params.scale, additive_block,
+                         batch_key_mask ? batch_key_mask + kb : nullptr, states[size_t(r)]);
+          if (correction != 1.0f) {
+            float* acc = accumulator.data() + r * g.v_dim;
+#pragma omp simd
+            for (int64_t d = 0; d < g.v_dim; ++d) acc[d] *= correction;
+          }
+          any = any || end > first;
+        }
+        if (any) gemm.multiply(values_layout, rows, g.v_dim, n, scores.data(), values, accumulator.data());
       }
-
-      gemm.multiply(scores_layout, rows, block_keys, g.head_dim, q_rows, keys, scores.data());
       for (int64_t r = 0; r < rows; ++r) {
-        const int64_t query = query_of(r), head = head_of(r);
-        const float* additive_row = nullptr;
-        if (additive) {
-          const int64_t mb = additive->dim(0) == 1 ? 0 : b, mh = additive->dim(1) == 1 ? 0 : head;
-          additive_row = additive->data<float>() + ((mb * additive->dim(1) + mh) * g.q_len + query) * g.kv_len;
-        }
-        scores_to_probabilities(scores.data() + r * score_stride, first_key(query), visible_keys(query), block_keys,
-                                params.scale, additive_row, key_mask ? key_mask + b * g.capacity : nullptr);
+        const float sum = states[size_t(r)].sum;
+        const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;  // a row with nothing to attend to becomes zeros
+        const float* acc = accumulator.data() + r * g.v_dim;
+        float* dst = out_rows + r * out_row_stride;
+#pragma omp simd
+        for (int64_t d = 0; d < g.v_dim; ++d) dst[d] = acc[d] * inv;
       }
-      gemm.multiply(values_layout, rows, g.v_dim, block_keys, scores.data(), values, out_rows);
     }
   }
 }

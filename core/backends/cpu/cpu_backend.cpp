@@ -8,6 +8,8 @@
 
 #include "checks.hpp"
 #include "cpu_ops.hpp"
+#include "cpu_probe.hpp"
+#include "matmul_path.hpp"
 #include "vlm/backend/backend_plugin.hpp"
 
 namespace vlm::cpu {
@@ -18,6 +20,33 @@ std::string CpuBackend::describe() const {
   const dnnl_version_t* v = dnnl_version();
   return fmt::format("cpu: oneDNN {}.{}.{} ({}), {} threads, {} matmul primitives built", v->major, v->minor,
                      v->patch, OnednnMatmul::isa_name(), threads_, matmul_.primitives_built());
+}
+
+nlohmann::json CpuBackend::report(bool measure_bandwidth) const {
+  const CpuFeatures features = cpu_features();
+  const ComputePeaks& peaks = compute_peaks();
+  const MatmulChoice& choice = matmul_choice();
+  const dnnl_version_t* v = dnnl_version();
+  nlohmann::json out = {
+      {"matmul_path", matmul_path_name(choice.path)},
+      {"matmul_reason", choice.reason},
+      {"onednn", fmt::format("{}.{}.{}", v->major, v->minor, v->patch)},
+      {"onednn_isa", OnednnMatmul::isa_name()},
+      {"threads", threads_},
+      {"cpu_features", {{"avx512f", features.avx512f},
+                        {"avx512_bf16", features.avx512_bf16},
+                        {"avx512_vnni", features.avx512_vnni},
+                        {"amx_bf16", features.amx_bf16},
+                        {"amx_int8", features.amx_int8}}},
+      {"f32_fma_gflops_per_core", peaks.f32_fma_gflops},
+      {"bf16_dot_gflops_per_core", peaks.bf16_dot_gflops},
+      {"matmul_weight_bytes", matmul_weight_bytes_.load()},
+  };
+  if (measure_bandwidth) {
+    use_threads();
+    out["read_bandwidth_gbs"] = measure_read_bandwidth_gbs(size_t(512) << 20);  // far past any L3
+  }
+  return out;
 }
 
 bool CpuBackend::supports(Op op, DType dtype) const {
@@ -94,6 +123,7 @@ Tensor CpuBackend::download(const Tensor& t) {
 void CpuBackend::matmul(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out, bool w_transposed) {
   use_threads();
   matmul_.run(x, w, bias, out, w_transposed);
+  matmul_weight_bytes_.fetch_add(w.nbytes(), std::memory_order_relaxed);
 }
 
 void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,

@@ -1,5 +1,7 @@
 #pragma once
 // The CPU backend: host memory, oneDNN matmuls, OpenMP loops for the rest (cpu_ops.hpp).
+#include <atomic>
+
 #include "matmul_onednn.hpp"
 #include "vlm/backend/backend.hpp"
 
@@ -12,6 +14,7 @@ class CpuBackend final : public Backend {
   std::string name() const override { return "cpu"; }
   Device device() const override { return Device::cpu(); }
   std::string describe() const override;
+  nlohmann::json report(bool measure_bandwidth) const override;
   bool supports(Op op, DType dtype) const override;
   void set_threads(int threads) override;
 
@@ -48,6 +51,7 @@ class CpuBackend final : public Backend {
 
   int threads_ = 1;
   OnednnMatmul matmul_;
+  std::atomic<uint64_t> matmul_weight_bytes_{0};
 };
 
 }  // namespace vlm::cpu

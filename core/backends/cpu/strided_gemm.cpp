@@ -25,9 +25,15 @@ dnnl::matmul StridedGemm::primitive(const Layout& layout) {
   const dnnl::memory::desc a({runtime, runtime}, dt::f32, dims{layout.lda, 1});
   const dnnl::memory::desc b({runtime, runtime}, dt::f32, b_strides(layout));
   const dnnl::memory::desc c({runtime, runtime}, dt::f32, dims{layout.ldc, 1});
+  dnnl::primitive_attr attr;
+  if (layout.accumulate) {
+    dnnl::post_ops ops;
+    ops.append_sum(1.0f);
+    attr.set_post_ops(ops);
+  }
   try {
     return primitives_
-        .emplace(layout, dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), engine_)))
+        .emplace(layout, dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, engine_)))
         .first->second;
   } catch (const dnnl::error& e) {
     fail("attention: oneDNN cannot build a strided f32 matmul (lda {}, ldb {}, ldc {}): {}", layout.lda,

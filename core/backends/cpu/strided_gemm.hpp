@@ -19,12 +19,13 @@ class StridedGemm {
     int64_t ldb = 0;             // B [k, n] row-major with row stride ldb, or column-major with column stride ldb
     int64_t ldc = 0;             // C [m, n] row-major, row stride ldc
     bool b_column_major = false;  // B given as a row-major [n, k] matrix (K in attention's Q K^T)
-    auto tie() const { return std::tie(lda, ldb, ldc, b_column_major); }
+    bool accumulate = false;      // C += A x B instead of C = A x B
+    auto tie() const { return std::tie(lda, ldb, ldc, b_column_major, accumulate); }
     bool operator<(const Layout& o) const { return tie() < o.tie(); }
   };
 
   StridedGemm();
-  // C (overwritten) = A x B.
+  // C = A x B, or C += A x B with Layout::accumulate.
   void multiply(const Layout& layout, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c);
 
  private:

@@ -27,6 +27,7 @@ class CudaBackend final : public Backend {
   std::string name() const override { return "cuda"; }
   Device device() const override { return Device::cuda(device_index_); }
   std::string describe() const override { return description_; }
+  nlohmann::json report(bool) const override { return {{"matmul_path", "cublas"}, {"device", description_}}; }
   bool supports(Op op, DType dtype) const override;
   void set_threads(int) override {}  // the GPU's parallelism is not a thread count
 

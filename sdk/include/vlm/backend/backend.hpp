@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "vlm/backend/ops.hpp"
 #include "vlm/tensor/tensor.hpp"
 
@@ -39,6 +41,14 @@ class Backend {
   virtual std::string name() const = 0;  // "cpu", "cuda"
   virtual Device device() const = 0;
   virtual std::string describe() const = 0;  // one line: ISA / device name, threads
+  // Facts for benchmark reports, one JSON object: how this backend computes on this machine (the CPU's
+  // matmul path and why, ISA, measured FMA and dot-product peaks) and "matmul_weight_bytes", the bytes of
+  // weights multiplied so far (the memory traffic decode is bound by). With measure_bandwidth, also
+  // "read_bandwidth_gbs" from a probe taking about a second. Backends without such facts return {}.
+  virtual nlohmann::json report(bool measure_bandwidth) const {
+    (void)measure_bandwidth;
+    return nlohmann::json::object();
+  }
   // Whether `op` is implemented for weights (or inputs) of `dtype`.
   virtual bool supports(Op op, DType dtype) const = 0;
   virtual void set_threads(int threads) = 0;
