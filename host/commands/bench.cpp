@@ -143,23 +143,23 @@ int bench_command(const std::vector<std::string>& args) {
   const double decode_per_s = 1000.0 * sequences / std::max(median(decode), 1e-9);
   if (vm.count("json")) {
     Json out = {{"model", loaded.resolved.dir.string()},
-                      {"device", loaded.backend->describe()},
-                      {"dtype", vm["dtype"].as<std::string>()},
-                      {"kv_dtype", vm["kv-dtype"].as<std::string>()},
-                      {"load_ms", loaded.load_seconds * 1000},
-                      {"image_size", size},
-                      {"prompt_tokens", prompt_tokens},
-                      {"new_tokens", config.max_new_tokens},
-                      {"runs", runs},
-                      {"sequences", sequences},
-                      {"preprocess_ms", median(preprocess)},
-                      {"vision_ms", median(vision)},
-                      {"prefill_ms", median(prefill)},
-                      {"prefill_tokens_per_s", prefill_per_s},
-                      {"decode_ms_per_step", median(decode)},
-                      {"decode_tokens_per_s", decode_per_s},
-                      {"peak_rss_mb", rss_mb},
-                      {"backend", backend_report}};
+                {"device", loaded.backend->describe()},
+                {"dtype", vm["dtype"].as<std::string>()},
+                {"kv_dtype", vm["kv-dtype"].as<std::string>()},
+                {"load_ms", loaded.load_seconds * 1000},
+                {"image_size", size},
+                {"prompt_tokens", prompt_tokens},
+                {"new_tokens", config.max_new_tokens},
+                {"runs", runs},
+                {"sequences", sequences},
+                {"preprocess_ms", median(preprocess)},
+                {"vision_ms", median(vision)},
+                {"prefill_ms", median(prefill)},
+                {"prefill_tokens_per_s", prefill_per_s},
+                {"decode_ms_per_step", median(decode)},
+                {"decode_tokens_per_s", decode_per_s},
+                {"peak_rss_mb", rss_mb},
+                {"backend", backend_report}};
     if (decode_bound > 0) {
       out["decode_weight_bytes_per_step"] = step_bytes;
       out["decode_bound_tokens_per_s"] = decode_bound;
