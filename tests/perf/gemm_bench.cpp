@@ -2,7 +2,11 @@
 // matmul primitive on the same problem (no benchdnn ships with Debian's oneDNN). The direct numbers are
 // the ceiling: the backend adds the f32 -> bf16 rounding of activations and the primitive-cache lookup.
 //
-//   vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16]
+//   vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16] [--rotate R]
+//
+// --rotate R cycles the backend's calls through R copies of each weight, so that with R x the weight's
+// size past the last-level cache the weights stream from memory, as in decode (the direct oneDNN columns
+// keep one copy).
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -59,6 +63,7 @@ int main(int argc, char** argv) {
   double budget = 1.0;
   std::vector<int64_t> rows;          // --rows 32,64: only these M, with K=1536 N=8960
   std::vector<vlm::DType> dtypes;     // --dtype bf16 (repeatable): only these weight dtypes
+  int rotate = 1;                     // --rotate 8: calls cycle through 8 copies of the weight
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads")) options.threads = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seconds")) budget = std::stod(argv[i + 1]);
@@ -70,14 +75,18 @@ int main(int argc, char** argv) {
         if (end == p && *p) break;
       }
     } else if (!std::strcmp(argv[i], "--dtype")) dtypes.push_back(weight_dtype(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--rotate")) rotate = std::max(1, std::atoi(argv[i + 1]));
     else {
-      std::fprintf(stderr, "usage: vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16]\n");
+      std::fprintf(stderr, "usage: vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16] "
+                   "[--rotate R]\n");
       return 2;
     }
   }
   if (dtypes.empty()) dtypes = {vlm::DType::BF16, vlm::DType::F32, vlm::DType::F16};
   const auto backend = vlm::registry::create_backend("cpu", options);
-  std::printf("%s\n", backend->describe().c_str());
+  std::printf("%s%s\n", backend->describe().c_str(),
+              rotate > 1 ? (", backend calls cycle through " + std::to_string(rotate) + " copies of each weight").c_str()
+                         : "");
   std::printf("%-5s %5s %5s %5s | %10s %8s | %20s | %20s\n", "dtype", "M", "K", "N", "backend ms", "GFLOP/s",
               "oneDNN static GFLOP/s", "oneDNN rt-M GFLOP/s");
 
@@ -95,9 +104,17 @@ int main(int argc, char** argv) {
     for (const Shape3& s : shapes) {
       const vlm::Tensor x = random_tensor({s.m, s.k}, 1);
       const vlm::Tensor w = random_tensor({s.n, s.k}, 2).to(dtype);
+      std::vector<vlm::Tensor> copies;
+      for (int r = 1; r < rotate; ++r) copies.push_back(w.clone());
       vlm::Tensor out = backend->empty({s.m, s.n}, vlm::DType::F32);
       const double flop = 2.0 * double(s.m) * double(s.k) * double(s.n);
-      const double backend_s = best_seconds([&] { backend->matmul(x, w, nullptr, out); }, budget);
+      size_t call = 0;
+      const double backend_s = best_seconds(
+          [&] {
+            const size_t which = call++ % size_t(rotate);
+            backend->matmul(x, which == 0 ? w : copies[which - 1], nullptr, out);
+          },
+          budget);
       std::string direct = "                 n/a |                  n/a";
       if (dtype != vlm::DType::F16) {
         const vlm::Tensor x_in_weight_dtype = x.to(dtype);
