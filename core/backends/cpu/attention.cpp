@@ -6,8 +6,8 @@
 // as in FlashAttention): S = Q K^T for the block on oneDNN (strided views straight into the [B, S, H, D]
 // tensors), masks applied in place, running row maxima and sums rescale an f32 accumulator, and P V is
 // added to it on oneDNN. No task ever holds more than kKeyBlock scores per row, whatever the sequence
-// length, and keys no row of the block can see are never read. oneDNN runs single-threaded inside the
-// parallel region.
+// length; key blocks past the last row's causal limit or before the first row's window are never read.
+// oneDNN runs single-threaded inside the parallel region.
 #include <algorithm>
 #include <cmath>
 #include <limits>
