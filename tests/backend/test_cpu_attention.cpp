@@ -89,6 +89,17 @@ void check_attention(AttentionCase c, uint32_t seed) {
   require_close(run_attention(c, in), reference_attention(c, in), kRel, kAbs);
 }
 
+// The same case with K and V stored as bf16: the reference sees exactly the stored (rounded) values.
+void check_bf16_cache_attention(const AttentionCase& c, uint32_t seed) {
+  Inputs in = make_inputs(c, seed);
+  const Tensor k16 = in.k.to(DType::BF16), v16 = in.v.to(DType::BF16);
+  in.k = k16.to(DType::F32);
+  in.v = v16.to(DType::F32);
+  Tensor out = cpu().empty({c.batch, c.q_len, c.q_heads, c.v_dim}, DType::F32);
+  cpu().attention(in.q, k16, v16, out, c.params);
+  require_close(out, reference_attention(c, in), kRel, kAbs);
+}
+
 }  // namespace
 
 TEST_CASE("attention: multi-head, no mask, odd head size and Dv != D", "[cpu][attention]") {
@@ -158,13 +169,7 @@ TEST_CASE("attention: a bf16 KV cache gives the attention of its rounded keys an
     c.params.causal = true;
     c.params.q_offset = 20 - q_len;
     c.params.kv_len = 20;
-    Inputs in = make_inputs(c, 40 + uint32_t(q_len));
-    const Tensor k16 = in.k.to(DType::BF16), v16 = in.v.to(DType::BF16);
-    in.k = k16.to(DType::F32);  // the reference sees exactly the stored values
-    in.v = v16.to(DType::F32);
-    Tensor out = cpu().empty({c.batch, c.q_len, c.q_heads, c.v_dim}, DType::F32);
-    cpu().attention(in.q, k16, v16, out, c.params);
-    require_close(out, reference_attention(c, in), kRel, kAbs);
+    check_bf16_cache_attention(c, 40 + uint32_t(q_len));
   }
 }
 
@@ -260,14 +265,8 @@ TEST_CASE("attention: long sequences across key blocks (online softmax)", "[cpu]
 
   // A bf16 cache over several blocks.
   AttentionCase cached = prefill;
-  Inputs bf = make_inputs(cached, 56);
-  const Tensor k16 = bf.k.to(DType::BF16), v16 = bf.v.to(DType::BF16);
-  bf.k = k16.to(DType::F32);
-  bf.v = v16.to(DType::F32);
   cached.params.scale = 0.25f;
-  Tensor out = cpu().empty({cached.batch, cached.q_len, cached.q_heads, cached.v_dim}, DType::F32);
-  cpu().attention(bf.q, k16, v16, out, cached.params);
-  require_close(out, reference_attention(cached, bf), kRel, kAbs);
+  check_bf16_cache_attention(cached, 56);
 }
 
 TEST_CASE("attention: kv_len 0 gives zeros", "[cpu][attention]") {

@@ -231,7 +231,7 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
           const int64_t end = std::clamp<int64_t>(visible_keys(query) - kb, 0, n);
           const float* additive_block = additive ? additive_row(r) + kb : nullptr;
           const float correction =
-              update_row(scores.data() + r * kKeyBlock, first, std::max(first, end), n, params.scale, additive_block,
+              update_row(scores.data() + r * kKeyBlock, first, end, n, params.scale, additive_block,
                          batch_key_mask ? batch_key_mask + kb : nullptr, states[size_t(r)]);
           if (correction != 1.0f) {
             float* acc = accumulator.data() + r * g.v_dim;
