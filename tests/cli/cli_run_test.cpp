@@ -92,6 +92,21 @@ TEST_CASE("vlm bench --json prints one JSON object with the speed figures", "[cl
   CHECK(document["decode_fraction_of_bound"].is_number());
 }
 
+TEST_CASE("vlm bench --no-bandwidth-probe reports no decode bound", "[cli][bench][fixture]") {
+  VLM_REQUIRE_SHARED(fixture, "fixtures/qwen2_vl");
+  const auto bench = run_vlm({"bench", "--model", (fixture / "checkpoint").string(), "--device", "cpu",
+                              "--image-size", "56x56", "--prompt-words", "8", "--new-tokens", "2", "--runs", "1",
+                              "--no-bandwidth-probe", "--json"});
+  INFO(bench.err);
+  REQUIRE(bench.exit_code == 0);
+  ordered_json document;
+  REQUIRE_NOTHROW(document = ordered_json::parse(bench.out));
+  CHECK(document["decode_tokens_per_s"].is_number());
+  CHECK(document["backend"]["matmul_path"].is_string());
+  CHECK_FALSE(document["backend"].contains("read_bandwidth_gbs"));
+  CHECK_FALSE(document.contains("decode_bound_tokens_per_s"));
+}
+
 TEST_CASE("vlm info --dtype reports the weight memory of that load", "[cli][info][dtype][fixture]") {
   VLM_REQUIRE_SHARED(fixture, "fixtures/qwen2_vl-bf16");
   const auto info = run_vlm({"info", (fixture / "checkpoint").string(), "--dtype", "f32"});
