@@ -3,7 +3,7 @@
 namespace vlm {
 
 Tensor Workspace::get(std::string_view slot, const Shape& shape, DType dtype) {
-  const size_t bytes = size_t(shape.numel()) * dtype_size(dtype);
+  const size_t bytes = storage_bytes(shape, dtype);
   auto it = buffers_.find(slot);
   if (it == buffers_.end() || it->second.nbytes() < bytes) {
     // Grow geometrically so a sequence that lengthens token by token reallocates O(log n) times.

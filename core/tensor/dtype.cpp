@@ -22,6 +22,7 @@ std::string_view dtype_safetensors_name(DType t) {
     case DType::I32: return "I32";
     case DType::I64: return "I64";
     case DType::U8: return "U8";
+    case DType::Q8: case DType::Q4: return "?";  // stored as U8 bytes with metadata (quantized cache)
   }
   return "?";
 }

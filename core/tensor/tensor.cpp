@@ -37,6 +37,16 @@ bool Shape::operator==(const Shape& o) const {
   return true;
 }
 
+size_t storage_bytes(const Shape& shape, DType dtype) {
+  const auto numel = size_t(shape.numel());
+  if (!is_quantized(dtype)) return numel * dtype_size(dtype);
+  const size_t k = shape.rank() ? size_t(shape[-1]) : 1;
+  const size_t rows = k ? numel / k : 0;
+  if (dtype == DType::Q8) return rows * k + rows * sizeof(float);
+  const size_t groups = (k + 63) / 64;  // Q4: 32 bytes and one bf16 scale per group of 64
+  return rows * groups * (32 + 2);
+}
+
 std::string Shape::str() const { return fmt::format("[{}]", fmt::join(dims(), ", ")); }
 
 namespace {
@@ -55,7 +65,7 @@ struct AlignedBuffer {
 }  // namespace
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype) {
-  auto buffer = std::make_shared<AlignedBuffer>(size_t(shape.numel()) * dtype_size(dtype));
+  auto buffer = std::make_shared<AlignedBuffer>(storage_bytes(shape, dtype));
   Tensor t;
   t.data_ = buffer->ptr;
   t.owner_ = std::shared_ptr<const void>(buffer, buffer->ptr);
@@ -89,6 +99,7 @@ Tensor Tensor::reshape(const Shape& shape) const {
 Tensor Tensor::rows(int64_t start, int64_t count) const {
   if (rank() == 0 || start < 0 || count < 0 || start + count > dim(0))
     fail("rows [{}, {}) out of range for a tensor of shape {}", start, start + count, shape_.str());
+  if (is_quantized(dtype_)) fail("rows() of a {} tensor: quantised rows share a scale plane", dtype_name(dtype_));
   Tensor t = *this;
   const int64_t row_elems = dim(0) ? numel() / dim(0) : 0;
   t.data_ = static_cast<uint8_t*>(data_) + size_t(start * row_elems) * dtype_size(dtype_);
@@ -113,13 +124,17 @@ double Tensor::item(int64_t i) const {
     case DType::I32: return data<int32_t>()[i];
     case DType::I64: return double(data<int64_t>()[i]);
     case DType::U8: return data<uint8_t>()[i];
+    case DType::Q8: case DType::Q4: break;
   }
+  fail("item() of a {} tensor: dequantize it first", dtype_name(dtype_));
   return 0;
 }
 
 Tensor Tensor::to(DType dtype) const {
   if (!is_host()) fail("to() of a {} tensor: download it first", device_name(device_));
   if (dtype == dtype_) return clone();
+  if (is_quantized(dtype) || is_quantized(dtype_))
+    fail("to({}) of a {} tensor: use quantize() / dequantize()", dtype_name(dtype), dtype_name(dtype_));
   Tensor t = zeros(shape_, dtype);
   const int64_t n = numel();
   if (dtype_ == DType::I64 && dtype == DType::I32) {
@@ -135,6 +150,7 @@ Tensor Tensor::to(DType dtype) const {
       case DType::I32: t.data<int32_t>()[i] = int32_t(v); break;
       case DType::I64: t.data<int64_t>()[i] = int64_t(v); break;
       case DType::U8: t.data<uint8_t>()[i] = uint8_t(v); break;
+      case DType::Q8: case DType::Q4: break;  // refused above
     }
   }
   return t;

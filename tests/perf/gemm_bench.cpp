@@ -2,7 +2,10 @@
 // matmul primitive on the same problem (no benchdnn ships with Debian's oneDNN). The direct numbers are
 // the ceiling: the backend adds the f32 -> bf16 rounding of activations and the primitive-cache lookup.
 //
-//   vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16] [--rotate R]
+//   vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16|q8|q4] [--rotate R]
+//
+// q8 / q4 are bf16 weights quantised as `--quantize int8 / int4` stores them; the direct oneDNN columns
+// then show the bf16 matmul of the same shape, for comparison.
 //
 // --rotate R cycles the backend's calls through R copies of each weight, so that with R x the weight's
 // size past the last-level cache the weights stream from memory, as in decode (the direct oneDNN columns
@@ -19,13 +22,14 @@
 
 #include "bench_timing.hpp"
 #include "vlm/registry/backends.hpp"
+#include "vlm/tensor/quantized.hpp"
 
 namespace {
 
 vlm::DType weight_dtype(std::string_view name) {
-  for (vlm::DType t : {vlm::DType::BF16, vlm::DType::F32, vlm::DType::F16})
+  for (vlm::DType t : {vlm::DType::BF16, vlm::DType::F32, vlm::DType::F16, vlm::DType::Q8, vlm::DType::Q4})
     if (vlm::dtype_name(t) == name) return t;
-  std::fprintf(stderr, "vlm_gemm_bench: --dtype must be bf16, f32 or f16\n");
+  std::fprintf(stderr, "vlm_gemm_bench: --dtype must be bf16, f32, f16, q8 or q4\n");
   std::exit(2);
 }
 
@@ -87,8 +91,8 @@ int main(int argc, char** argv) {
   std::printf("%s%s\n", backend->describe().c_str(),
               rotate > 1 ? (", backend calls cycle through " + std::to_string(rotate) + " copies of each weight").c_str()
                          : "");
-  std::printf("%-5s %5s %5s %5s | %10s %8s | %20s | %20s\n", "dtype", "M", "K", "N", "backend ms", "GFLOP/s",
-              "oneDNN static GFLOP/s", "oneDNN rt-M GFLOP/s");
+  std::printf("%-5s %5s %5s %5s | %10s %8s %7s | %20s | %20s\n", "dtype", "M", "K", "N", "backend ms", "GFLOP/s",
+              "GB/s", "oneDNN static GFLOP/s", "oneDNN rt-M GFLOP/s");
 
   struct Shape3 {
     int64_t m, k, n;
@@ -103,7 +107,10 @@ int main(int argc, char** argv) {
   for (vlm::DType dtype : dtypes)
     for (const Shape3& s : shapes) {
       const vlm::Tensor x = random_tensor({s.m, s.k}, 1);
-      const vlm::Tensor w = random_tensor({s.n, s.k}, 2).to(dtype);
+      const vlm::Tensor source = random_tensor({s.n, s.k}, 2).to(vlm::DType::BF16);
+      const vlm::Tensor w = dtype == vlm::DType::Q8   ? vlm::quantize(source, vlm::Quantization::Int8)
+                            : dtype == vlm::DType::Q4 ? vlm::quantize(source, vlm::Quantization::Int4)
+                                                      : random_tensor({s.n, s.k}, 2).to(dtype);
       std::vector<vlm::Tensor> copies;
       for (int r = 1; r < rotate; ++r) copies.push_back(w.clone());
       vlm::Tensor out = backend->empty({s.m, s.n}, vlm::DType::F32);
@@ -117,15 +124,18 @@ int main(int argc, char** argv) {
           budget);
       std::string direct = "                 n/a |                  n/a";
       if (dtype != vlm::DType::F16) {
-        const vlm::Tensor x_in_weight_dtype = x.to(dtype);
-        const double static_s = direct_onednn_seconds(x_in_weight_dtype, w, false, budget);
-        const double runtime_s = direct_onednn_seconds(x_in_weight_dtype, w, true, budget);
+        const bool quantized = vlm::is_quantized(dtype);
+        const vlm::Tensor x_in_weight_dtype = x.to(quantized ? vlm::DType::BF16 : dtype);
+        const vlm::Tensor& direct_w = quantized ? source : w;
+        const double static_s = direct_onednn_seconds(x_in_weight_dtype, direct_w, false, budget);
+        const double runtime_s = direct_onednn_seconds(x_in_weight_dtype, direct_w, true, budget);
         char columns[64];
         std::snprintf(columns, sizeof(columns), "%20.1f | %20.1f", flop / static_s * 1e-9, flop / runtime_s * 1e-9);
         direct = columns;
       }
-      std::printf("%-5s %5ld %5ld %5ld | %10.3f %8.1f | %s\n", std::string(vlm::dtype_name(dtype)).c_str(),
-                  long(s.m), long(s.k), long(s.n), backend_s * 1e3, flop / backend_s * 1e-9, direct.c_str());
+      std::printf("%-5s %5ld %5ld %5ld | %10.3f %8.1f %7.1f | %s\n", std::string(vlm::dtype_name(dtype)).c_str(),
+                  long(s.m), long(s.k), long(s.n), backend_s * 1e3, flop / backend_s * 1e-9,
+                  double(w.nbytes()) / backend_s * 1e-9, direct.c_str());
     }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "cpu_ops.hpp"
 #include "cpu_probe.hpp"
 #include "matmul_path.hpp"
+#include "quant_gemm.hpp"
 #include "vlm/backend/backend_plugin.hpp"
 
 namespace vlm::cpu {
@@ -41,6 +42,8 @@ nlohmann::json CpuBackend::report(bool measure_bandwidth) const {
       {"f32_fma_gflops_per_core", peaks.f32_fma_gflops},
       {"bf16_dot_gflops_per_core", peaks.bf16_dot_gflops},
       {"matmul_weight_bytes", matmul_weight_bytes_.load()},
+      // Quantised weights (--quantize) with few rows: int8 dot products, or dequantised blocks.
+      {"quantized_kernel", quant_gemm_available() ? "vnni" : "dequantized blocks"},
   };
   if (measure_bandwidth) {
     use_threads();
@@ -54,6 +57,7 @@ bool CpuBackend::supports(Op op, DType dtype) const {
     // Weights (matmul, norm weights/biases, embedding tables) and the broadcast operand of add/mul may
     // be stored in any float dtype; they are widened on the fly.
     case Op::Matmul:
+      return is_float(dtype) || is_quantized(dtype);  // q8 / q4: the int8 kernels, or dequantised blocks
     case Op::RmsNorm:
     case Op::LayerNorm:
     case Op::Embedding:
@@ -93,7 +97,7 @@ void CpuBackend::use_threads() const {
 
 // Unlike Tensor::zeros no memset: every op writes all of `out`, and activations are allocated often.
 Tensor CpuBackend::empty(const Shape& shape, DType dtype) {
-  const size_t bytes = (size_t(shape.numel()) * dtype_size(dtype) + 63) / 64 * 64;
+  const size_t bytes = (storage_bytes(shape, dtype) + 63) / 64 * 64;
   void* data = bytes ? std::aligned_alloc(64, bytes) : nullptr;
   if (bytes && !data) throw std::bad_alloc();
   std::shared_ptr<void> owner(data, std::free);

@@ -6,13 +6,7 @@
 
 #include "checks.hpp"
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-// GCC 12's AVX-512 headers build undefined vectors from self-initialised locals, which -Wuninitialized
-// reports at every inlined use (GCC bug 105593). Nothing here reads an uninitialised value.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "avx512_util.hpp"
 
 namespace vlm::cpu {
 
@@ -65,19 +59,6 @@ template <> struct Ops<DotKind::Bf16Dot> {
 };
 #endif
 
-// Sixteen horizontal sums in one vector: lane e holds the sum of v[(e % 4) * 4 + e / 4] (a transposed
-// index, undone by the caller's ordering). 15 shuffle-add pairs instead of 16 separate reductions.
-inline __m512 reduce16(const __m512* v) {
-  __m512 z[8], w[4], s[2];
-  for (int i = 0; i < 8; ++i)  // 512 -> 256 bits: each half of z[i] holds 8 partial sums of one vector
-    z[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44), _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE));
-  for (int i = 0; i < 4; ++i)  // each 128-bit quarter of w[i] holds 4 partial sums of v[4i + quarter]
-    w[i] = _mm512_add_ps(_mm512_shuffle_f32x4(z[2 * i], z[2 * i + 1], 0x88), _mm512_shuffle_f32x4(z[2 * i], z[2 * i + 1], 0xDD));
-  for (int i = 0; i < 2; ++i)
-    s[i] = _mm512_add_ps(_mm512_shuffle_ps(w[2 * i], w[2 * i + 1], 0x44), _mm512_shuffle_ps(w[2 * i], w[2 * i + 1], 0xEE));
-  return _mm512_add_ps(_mm512_shuffle_ps(s[0], s[1], 0x88), _mm512_shuffle_ps(s[0], s[1], 0xDD));
-}
-
 // R activation rows x C weight rows over kc values of k, starting at x / w (row strides ldx / ldw).
 // Writes (accumulate ? out + : out =) the sums, plus bias on the first k block.
 template <DotKind Kind, int R, int C>
@@ -110,12 +91,10 @@ inline void tile(int64_t kc, const typename Ops<Kind>::Activation* x, int64_t ld
       for (int c = 0; c < C; ++c) acc[r * C + c] = O::madd(acc[r * C + c], xv, wv[c]);
     }
   }
-  // Lane e of the reduction is tile element e (row-major r * C + c); smaller tiles pad with zeros.
+  // Sum e is tile element e (row-major r * C + c).
   static_assert(R * C <= 16);
-  __m512 ordered[16];
-  for (int e = 0; e < 16; ++e) ordered[(e % 4) * 4 + e / 4] = e < R * C ? acc[e] : _mm512_setzero_ps();
-  alignas(64) float sums[16];
-  _mm512_store_ps(sums, reduce16(ordered));
+  float sums[16];
+  horizontal_sums(acc, R * C, sums);
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) {
       float& o = out[r * ldo + c];

@@ -8,6 +8,7 @@
 #include "parallel.hpp"
 #include "dot_gemm.hpp"
 #include "matmul_path.hpp"
+#include "quant_gemm.hpp"
 
 namespace vlm::cpu {
 namespace {
@@ -128,34 +129,48 @@ void OnednnMatmul::gemm(GemmKey key, int64_t m, const void* src, const void* wei
   stream_.wait();
 }
 
-void OnednnMatmul::run_widened_blocks(int64_t m, int64_t n, int64_t k, const float* x, const Tensor& w,
-                                   const float* bias, float* out, bool w_transposed) {
-  const int64_t block_rows = std::clamp<int64_t>(kWidenedBlockBytes / (k * 4) / 16 * 16, 16, n);
-  float* block = weight_block_.get<float>(size_t(block_rows * k));
+void OnednnMatmul::run_blocks(int64_t m, int64_t n, int64_t k, const void* x, DType block_type, const Tensor& w,
+                             const float* bias, float* out, bool w_transposed) {
+  const auto element = int64_t(dtype_size(block_type));
+  const int64_t block_rows = std::clamp<int64_t>(kWidenedBlockBytes / (k * element) / 16 * 16, 16, n);
+  void* block = weight_block_.get(size_t(block_rows * k * element));
   const auto* weights = w.data<uint16_t>();
   for (int64_t n0 = 0; n0 < n; n0 += block_rows) {
     const int64_t rows = std::min(block_rows, n - n0);
-    if (w_transposed) {  // rows n0.. of [n, k] are contiguous: widen them as they are
+    if (is_quantized(w.dtype())) {
+      dequantize_block(w, n0, rows, block_type, block);
+    } else if (w_transposed) {  // rows n0.. of [n, k] are contiguous: widen them as they are
       parallel_chunks(rows * k, 4096, [&](int64_t begin, int64_t end) {
-        to_f32(w.dtype(), weights + n0 * k + begin, block + begin, end - begin);
+        to_f32(w.dtype(), weights + n0 * k + begin, static_cast<float*>(block) + begin, end - begin);
       });
     } else {  // columns n0.. of [k, n]: gather them into a dense [k, rows] block
       parallel_for(k, rows, [&](int64_t kk) {
-        to_f32(w.dtype(), weights + kk * n + n0, block + kk * rows, rows);
+        to_f32(w.dtype(), weights + kk * n + n0, static_cast<float*>(block) + kk * rows, rows);
       });
     }
-    GemmKey key{.n = rows, .k = k, .ldd = n, .src_type = dt::f32, .weight_type = dt::f32,
+    const dt type = block_type == DType::BF16 ? dt::bf16 : dt::f32;
+    GemmKey key{.n = rows, .k = k, .ldd = n, .src_type = type, .weight_type = type,
                 .has_bias = bias != nullptr, .transposed = w_transposed};
     gemm(key, m, x, block, bias ? bias + n0 : nullptr, out + n0);
   }
 }
 
+const uint16_t* OnednnMatmul::bf16_activations(const Tensor& x, int64_t count) {
+  if (x.dtype() == DType::BF16) return x.data<uint16_t>();
+  auto* rounded = activations_.get<uint16_t>(size_t(count));
+  parallel_chunks(count, 8192, [&](int64_t begin, int64_t end) {
+    from_f32(x.data<float>() + begin, DType::BF16, rounded + begin, end - begin);
+  });
+  return rounded;
+}
+
 void OnednnMatmul::run(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out, bool w_transposed) {
-  check_tensor(kOp, "w", w, kFloatDTypes);
+  check_tensor(kOp, "w", w, {DType::F32, DType::BF16, DType::F16, DType::Q8, DType::Q4});
   check_rank(kOp, "w", w, 2);
   const int64_t n = w_transposed ? w.dim(0) : w.dim(1);
   const int64_t k = w_transposed ? w.dim(1) : w.dim(0);
-  check_tensor(kOp, "x", x, {DType::F32, w.dtype()});
+  if (is_quantized(w.dtype())) check_tensor(kOp, "x", x, {DType::F32});
+  else check_tensor(kOp, "x", x, {DType::F32, w.dtype()});
   check(x.rank() >= 1 && x.dim(-1) == k, kOp, "{} does not match {} (K = {}, w_transposed = {})",
         describe_tensor("x", x), describe_tensor("w", w), k, w_transposed);
   check(k > 0, kOp, "{} has K = 0", describe_tensor("w", w));
@@ -199,18 +214,11 @@ void OnednnMatmul::run(const Tensor& x, const Tensor& w, const Tensor* bias, Ten
           if (from_f32) round_to_bf16(x.data<float>() + begin, rounded + begin, end - begin);
           else to_f32(DType::BF16, x.data<uint16_t>() + begin, rounded + begin, end - begin);
         });
-        if (m >= kWidenedBlockRows) return run_widened_blocks(m, n, k, rounded, w, bias_f32, dst, w_transposed);
+        if (m >= kWidenedBlockRows) return run_blocks(m, n, k, rounded, DType::F32, w, bias_f32, dst, w_transposed);
         return dot_gemm(DotKind::Bf16Widen, m, n, k, rounded, w.data<uint16_t>(), bias_f32, dst, n);
       }
       key.src_type = key.weight_type = dt::bf16;
-      const void* src = x.raw();
-      if (x.dtype() == DType::F32) {
-        auto* rounded = activations_.get<uint16_t>(size_t(m * k));
-        parallel_chunks(m * k, 8192, [&](int64_t begin, int64_t end) {
-          from_f32(x.data<float>() + begin, DType::BF16, rounded + begin, end - begin);
-        });
-        src = rounded;
-      }
+      const void* src = bf16_activations(x, m * k);
       // 2-8 rows: oneDNN 2.6 makes a pass over the weights per row (K=1536 N=8960 M=4: 93-112 GFLOP/s),
       // the own kernel one pass for all (229-248). One row: oneDNN's runtime-M GEMV is faster.
       const bool own = m >= 2 && m <= kSmallRows;
@@ -229,7 +237,17 @@ void OnednnMatmul::run(const Tensor& x, const Tensor& w, const Tensor* bias, Ten
       }
       if (w_transposed && m < kWidenedBlockRows && dot_gemm_available(DotKind::F16Widen))
         return dot_gemm(DotKind::F16Widen, m, n, k, src, w.data<uint16_t>(), bias_f32, dst, n);
-      return run_widened_blocks(m, n, k, src, w, bias_f32, dst, w_transposed);
+      return run_blocks(m, n, k, src, DType::F32, w, bias_f32, dst, w_transposed);
+    }
+    case DType::Q8:
+    case DType::Q4: {
+      check(w_transposed, kOp, "{} must be stored [N, K] (w_transposed)", describe_tensor("w", w));
+      if (m <= kQuantGemmMaxRows && quant_gemm_available())
+        return quant_gemm(m, x.data<float>(), w, bias_f32, dst, n, activations_);
+      // Prefill: dequantised blocks, bf16 where bf16 matmuls are the fast path, else f32.
+      if (matmul_choice().path == MatmulPath::Widen)
+        return run_blocks(m, n, k, x.data<float>(), DType::F32, w, bias_f32, dst, true);
+      return run_blocks(m, n, k, bf16_activations(x, m * k), DType::BF16, w, bias_f32, dst, true);
     }
     default: break;
   }

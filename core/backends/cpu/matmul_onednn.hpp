@@ -8,6 +8,8 @@
 //          kernel. widen: f32 compute on the bf16 weights widened as they are read (the own kernel below
 //          kWidenedBlockRows rows, widened blocks + oneDNN f32 above), on activations rounded to bf16 so
 //          the products are those of the bf16 path. The weight itself is used in place, never copied whole.
+//  * q8, q4 (quantised, vlm/tensor/quantized.hpp): up to 8 rows through the own int8 kernel
+//          (quant_gemm.hpp), more rows on blocks of weights dequantised to bf16 (f32 on the widen path).
 //  * f16:  oneDNN 2.6 has no f16 matmul on AVX-512 CPUs without AVX512-FP16 (primitive creation fails),
 //          so f16 weights are widened as they are read, the same two ways as bf16 on the widen path.
 //
@@ -65,8 +67,12 @@ class OnednnMatmul {
   Primitive& primitive(const GemmKey& key);
   void bind_rows(Primitive& p, const GemmKey& key, int64_t m);
   void gemm(GemmKey key, int64_t m, const void* src, const void* weights, const float* bias, float* dst);
-  void run_widened_blocks(int64_t m, int64_t n, int64_t k, const float* x, const Tensor& w, const float* bias,
-                       float* out, bool w_transposed);
+  // Widens (bf16, f16) or dequantises (Q8, Q4) blocks of weight rows into a buffer of `block_type` (f32,
+  // or bf16 for quantised weights) and runs oneDNN on each block; x is of `block_type` too.
+  void run_blocks(int64_t m, int64_t n, int64_t k, const void* x, DType block_type, const Tensor& w,
+                  const float* bias, float* out, bool w_transposed);
+  // x as bf16: itself, or rounded into the activations scratch.
+  const uint16_t* bf16_activations(const Tensor& x, int64_t count);
 
   dnnl::engine engine_;
   dnnl::stream stream_;

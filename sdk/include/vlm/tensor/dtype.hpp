@@ -7,7 +7,9 @@
 
 namespace vlm {
 
-enum class DType : uint8_t { F32, F16, BF16, I32, I64, U8 };
+// Q8 and Q4 are quantised weight matrices (vlm/tensor/quantized.hpp): packed values plus scales, so they
+// have no per-element size; a tensor's bytes come from storage_bytes().
+enum class DType : uint8_t { F32, F16, BF16, I32, I64, U8, Q8, Q4 };
 
 constexpr size_t dtype_size(DType t) {
   switch (t) {
@@ -15,6 +17,7 @@ constexpr size_t dtype_size(DType t) {
     case DType::F16: case DType::BF16: return 2;
     case DType::I64: return 8;
     case DType::U8: return 1;
+    case DType::Q8: case DType::Q4: return 0;  // packed: see storage_bytes
   }
   return 0;
 }
@@ -27,10 +30,13 @@ constexpr std::string_view dtype_name(DType t) {
     case DType::I32: return "i32";
     case DType::I64: return "i64";
     case DType::U8: return "u8";
+    case DType::Q8: return "q8";
+    case DType::Q4: return "q4";
   }
   return "?";
 }
 
+constexpr bool is_quantized(DType t) { return t == DType::Q8 || t == DType::Q4; }
 constexpr bool is_float(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
 
 // Names as written in safetensors headers ("F32", "BF16", ...); nullopt for dtypes vlm does not hold.

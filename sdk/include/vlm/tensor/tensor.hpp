@@ -42,6 +42,10 @@ class Shape {
   int rank_ = 0;
 };
 
+// Bytes a tensor of this shape and dtype occupies: numel x dtype_size, or for the quantised dtypes their
+// values plus scales (vlm/tensor/quantized.hpp).
+size_t storage_bytes(const Shape& shape, DType dtype);
+
 class Tensor {
  public:
   Tensor() = default;
@@ -62,7 +66,7 @@ class Tensor {
   int64_t numel() const { return shape_.numel(); }
   DType dtype() const { return dtype_; }
   Device device() const { return device_; }
-  size_t nbytes() const { return size_t(numel()) * dtype_size(dtype_); }
+  size_t nbytes() const { return storage_bytes(shape_, dtype_); }
   bool is_host() const { return device_.kind == DeviceKind::CPU; }
 
   void* raw() { return data_; }
@@ -74,7 +78,7 @@ class Tensor {
 
   // Same storage, new shape (same element count).
   Tensor reshape(const Shape& shape) const;
-  // Rows [start, start+count) along dimension 0: contiguous, so a view.
+  // Rows [start, start+count) along dimension 0: contiguous, so a view (not of a quantised tensor).
   Tensor rows(int64_t start, int64_t count) const;
   // Deep copy into a new host tensor (from a host tensor).
   Tensor clone() const;
