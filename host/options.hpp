@@ -43,7 +43,7 @@ po::typed_value<double>* positive_value(std::string option);
 inline constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();
 
 // --model (unless !with_model: a caller that takes the model positionally adds it itself), --device,
-// --threads, --dtype.
+// --threads, --dtype, --quantize, --quantize-cache.
 void add_model_options(po::options_description& options, bool with_model = true);
 // Image processor overrides: --min-pixels, --max-pixels (Qwen2-VL), --image-splitting on|off (Idefics2).
 // load_request puts those given into LoadOptions::processor_overrides; a family refuses keys it lacks.

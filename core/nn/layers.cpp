@@ -10,7 +10,7 @@ Linear Linear::load(const WeightLoader& weights, const std::string& prefix, int6
   l.in = in;
   l.out = out;
   const std::string stem = prefix + std::string(separator);
-  l.weight = weights.load(stem + "weight", Shape{out, in});
+  l.weight = weights.load_matrix(stem + "weight", Shape{out, in});
   if (bias) l.bias = weights.load(stem + "bias", Shape{out});
   return l;
 }

@@ -137,7 +137,8 @@ T5PlaceholderDecoder::T5PlaceholderDecoder(const T5Config& config, const std::st
                                            const WeightLoader& weights, Backend& backend)
     : TextModelDecoder(backend, TextModel::load(weights, config.decoder(prefix)), {}),
       config_(config),
-      encoder_(EncoderStack::load(weights, prefix + ".encoder.block", config.encoder(prefix), config.encoder_names())),
+      encoder_(EncoderStack::load(weights.language_model(), prefix + ".encoder.block", config.encoder(prefix),
+                                  config.encoder_names())),
       placeholder_(placeholder) {}
 
 void T5PlaceholderDecoder::declare(std::vector<TensorSpec>& specs, const T5Config& config, const std::string& prefix) {

@@ -10,7 +10,8 @@ bool TextModelConfig::is_cross_layer(int64_t index) const {
   return std::find(cross_layers.begin(), cross_layers.end(), index) != cross_layers.end();
 }
 
-TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c) {
+TextModel TextModel::load(const WeightLoader& loader, const TextModelConfig& c) {
+  const WeightLoader weights = loader.language_model();  // --quantize applies here
   TextModel m;
   m.config_ = c;
   const int64_t hidden = c.layer.hidden;
@@ -39,8 +40,8 @@ TextModel TextModel::load(const WeightLoader& weights, const TextModelConfig& c)
   // Hugging Face ties (and ignores a saved lm_head) when tie_word_embeddings is true.
   if (c.output_vocab() > c.vocab_size)
     fail("{}: an LM head of {} rows is wider than the {} embeddings", c.lm_head, c.output_vocab(), c.vocab_size);
-  m.lm_head_ = c.tie_word_embeddings ? m.embed_tokens_.rows(0, c.output_vocab())
-                                     : weights.load(c.lm_head + ".weight", Shape{c.output_vocab(), hidden});
+  m.lm_head_ = c.tie_word_embeddings ? weights.matrix_from(c.lm_head + ".weight", m.embed_tokens_.rows(0, c.output_vocab()))
+                                     : weights.load_matrix(c.lm_head + ".weight", Shape{c.output_vocab(), hidden});
   return m;
 }
 

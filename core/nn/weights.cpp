@@ -8,6 +8,16 @@ Tensor WeightLoader::load(const std::string& name, const Shape& expected) const 
   return backend_->upload(host);
 }
 
+Tensor WeightLoader::load_matrix(const std::string& name, const Shape& expected) const {
+  if (!quantizes(expected)) return load(name, expected);
+  return backend_->upload(quantized_->get(name, checkpoint_->tensor(name, expected)));
+}
+
+Tensor WeightLoader::matrix_from(const std::string& name, const Tensor& weight) const {
+  if (!quantizes(weight.shape())) return weight;
+  return backend_->upload(quantized_->get(name, backend_->download(weight)));
+}
+
 Tensor WeightLoader::load_optional(const std::string& name, const Shape& expected) const {
   if (!checkpoint_->has_tensor(name)) return Tensor();
   return load(name, expected);

@@ -146,6 +146,7 @@ int bench_command(const std::vector<std::string>& args) {
                 {"device", loaded.backend->describe()},
                 {"dtype", vm["dtype"].as<std::string>()},
                 {"kv_dtype", vm["kv-dtype"].as<std::string>()},
+                {"quantize", vm["quantize"].as<std::string>()},
                 {"load_ms", loaded.load_seconds * 1000},
                 {"image_size", size},
                 {"prompt_tokens", prompt_tokens},
@@ -170,6 +171,9 @@ int bench_command(const std::vector<std::string>& args) {
   }
   fmt::print("model      {}\ndevice     {}\nload       {:.0f} ms\n", loaded.resolved.dir.string(),
              loaded.backend->describe(), loaded.load_seconds * 1000);
+  if (vm["quantize"].as<std::string>() != "none")
+    fmt::print("quantize   {} (kernel for few rows: {})\n", vm["quantize"].as<std::string>(),
+               loaded.backend->report(false).value("quantized_kernel", std::string("n/a")));
   fmt::print("sequences  {}\n", sequences);
   fmt::print("preprocess {:.1f} ms per request (image {})\n", median(preprocess), size);
   fmt::print("vision     {:.1f} ms per request\n", median(vision));

@@ -132,7 +132,7 @@ Model::Model(const LoadContext& context)
   const Checkpoint& checkpoint = *context.checkpoint;
   Backend& backend = *backend_;
   const auto& c = config_;
-  const WeightLoader w(checkpoint, backend, context.options.weight_dtype);
+  const WeightLoader w = weight_loader(context);
   if (!context.options.processor_overrides.is_null() && !context.options.processor_overrides.empty())
     fail("bridgetower: the image processor takes no overrides (got {})", context.options.processor_overrides.dump());
   processor_ = std::make_unique<Processor>(checkpoint);

@@ -6,7 +6,7 @@ Model::Model(const LoadContext& context) {
   const Checkpoint& checkpoint = *context.checkpoint;
   const Config config = Config::from(checkpoint.config());
   Backend& backend = *context.backend;
-  const WeightLoader weights(checkpoint, backend, context.options.weight_dtype);
+  const WeightLoader weights = weight_loader(context);
   if (!context.options.processor_overrides.is_null() && !context.options.processor_overrides.empty())
     fail("mllama: the image processor takes no overrides (got {})", context.options.processor_overrides.dump());
   processor_ = std::make_unique<Processor>(checkpoint, config.text_only ? -1 : config.image_token_index);

@@ -21,6 +21,28 @@ void check_backend_ops(const Backend& backend, const ModelFamily& family, const 
   }
 }
 
+namespace {
+
+void report_quantization(QuantizedWeightCache& cache) {
+  const bool written = cache.save();
+  const auto stats = cache.stats();
+  const std::string name(quantization_name(cache.quantization()));
+  if (stats.mapped + stats.computed == 0) {
+    spdlog::warn("--quantize {}: this model has no language-model matrix to quantise (K a multiple of 64); "
+                 "its weights stay as stored", name);
+    return;
+  }
+  const double mib = double(stats.bytes) / (1 << 20);
+  if (stats.computed == 0)
+    spdlog::info("{}: {} matrices ({:.1f} MiB) mapped from {}", name, stats.mapped, mib, cache.path().string());
+  else
+    spdlog::info("{}: quantised {} matrices in {:.2f} s ({} from the cache, {:.1f} MiB in all){}", name,
+                 stats.computed, stats.seconds, stats.mapped, mib,
+                 written ? "; cached in " + cache.path().string() : "");
+}
+
+}  // namespace
+
 LoadedModel load_model(const LoadRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   LoadedModel loaded;
@@ -48,8 +70,18 @@ LoadedModel load_model(const LoadRequest& request) {
     }
   check_backend_ops(*loaded.backend, *loaded.family, *loaded.checkpoint, request.options.weight_dtype.value_or(stored));
 
-  LoadContext context{loaded.checkpoint, loaded.backend.get(), request.options};
+  LoadContext context{loaded.checkpoint, loaded.backend.get(), request.options, nullptr};
+  const Quantization quantization = request.options.quantization;
+  if (quantization != Quantization::None) {
+    const DType dtype = quantized_dtype(quantization);
+    if (!loaded.backend->supports(Op::Matmul, dtype))
+      fail("backend '{}' has no matmul for {} weights (--quantize {}); use --device cpu or load without --quantize",
+           loaded.backend->name(), dtype_name(dtype), quantization_name(quantization));
+    context.quantized = std::make_shared<QuantizedWeightCache>(
+        *loaded.checkpoint, quantization, request.options.quantized_cache_dir.value_or(default_quantized_cache_dir()));
+  }
   loaded.model = loaded.family->load(context);
+  if (context.quantized) report_quantization(*context.quantized);
   loaded.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return loaded;
 }

@@ -92,11 +92,11 @@ TEST_CASE("vlm bench --json prints one JSON object with the speed figures", "[cl
   CHECK(document["decode_fraction_of_bound"].is_number());
 }
 
-TEST_CASE("vlm bench --no-bandwidth-probe reports no decode bound", "[cli][bench][fixture]") {
+TEST_CASE("vlm bench --no-bandwidth-probe reports no decode bound; --quantize is reported", "[cli][bench][fixture]") {
   VLM_REQUIRE_SHARED(fixture, "fixtures/qwen2_vl");
   const auto bench = run_vlm({"bench", "--model", (fixture / "checkpoint").string(), "--device", "cpu",
                               "--image-size", "56x56", "--prompt-words", "8", "--new-tokens", "2", "--runs", "1",
-                              "--no-bandwidth-probe", "--json"});
+                              "--no-bandwidth-probe", "--quantize", "int4", "--quantize-cache", "none", "--json"});
   INFO(bench.err);
   REQUIRE(bench.exit_code == 0);
   ordered_json document;
@@ -105,6 +105,8 @@ TEST_CASE("vlm bench --no-bandwidth-probe reports no decode bound", "[cli][bench
   CHECK(document["backend"]["matmul_path"].is_string());
   CHECK_FALSE(document["backend"].contains("read_bandwidth_gbs"));
   CHECK_FALSE(document.contains("decode_bound_tokens_per_s"));
+  CHECK(document["quantize"] == "int4");
+  CHECK(document["backend"]["quantized_kernel"].is_string());
 }
 
 TEST_CASE("vlm info --dtype reports the weight memory of that load", "[cli][info][dtype][fixture]") {
@@ -170,4 +172,33 @@ TEST_CASE("vlm run --image-splitting on gives each image its four crops' tokens 
   // `F (I*8 F) x5` instead of `F I*8 F`: four more crops of the checkpoint's 8 resampler latents and a
   // fake-image token each (34 and 70 ids, as in the fixtures idefics2 and idefics2-split).
   CHECK(prompt_tokens[1] == prompt_tokens[0] + 4 * (8 + 1));
+}
+
+TEST_CASE("vlm run --quantize int8 caches the quantised weights and maps them the next time", "[cli][run][quantized][fixture]") {
+  VLM_REQUIRE_SHARED(fixture, "fixtures/qwen2_vl");
+  const fs::path cache = vlm::test::temp_dir("cli-quantize-cache");
+  fs::remove_all(cache);
+  const std::vector<std::string> base = {"run", "--model", (fixture / "checkpoint").string(), "--device", "cpu",
+                                         "--image", (fixture / "inputs" / "image_single.png").string(), "--prompt",
+                                         "Describe this image.", "--greedy", "--max-new-tokens", "6", "--json",
+                                         "--quantize", "int8", "--quantize-cache", cache.string()};
+  const auto first = run_vlm(base);
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK_THAT(first.err, Catch::Contains("int8: quantised 15 matrices") && Catch::Contains("cached in"));
+  const auto second = run_vlm(base);
+  REQUIRE(second.exit_code == 0);
+  CHECK_THAT(second.err, Catch::Contains("int8: 15 matrices") && Catch::Contains("mapped from"));
+  CHECK(ordered_json::parse(first.out)["generated_ids"] == ordered_json::parse(second.out)["generated_ids"]);
+
+  // `none` keeps the weights in memory only.
+  auto args = base;
+  args.back() = "none";
+  const auto memory = run_vlm(args);
+  REQUIRE(memory.exit_code == 0);
+  CHECK_THAT(memory.err, !Catch::Contains("cached in"));
+
+  const auto bad = run_vlm({"run", "--model", (fixture / "checkpoint").string(), "--prompt", "x", "--quantize", "int3"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--quantize must be none, int8 or int4, got 'int3'"));
 }

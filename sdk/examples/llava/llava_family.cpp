@@ -94,7 +94,7 @@ class Model final : public vlm::Model {
  public:
   explicit Model(const LoadContext& context) {
     const Config c = Config::from(context.checkpoint->config());
-    const WeightLoader w(*context.checkpoint, *context.backend, context.options.weight_dtype);
+    const WeightLoader w = weight_loader(context);
     processor_ = std::make_unique<ImageTokenProcessor>(*context.checkpoint, c.tokens_per_image(), "LLaVA");
     vision_ = std::make_unique<Vision>(c, w, *context.backend);
     projector_ = std::make_unique<Projector>(c, w, *context.backend);

@@ -10,6 +10,7 @@
 #include "vlm/io/checkpoint.hpp"
 #include "vlm/model/components.hpp"
 #include "vlm/model/tensor_spec.hpp"
+#include "vlm/nn/weights.hpp"
 
 namespace vlm {
 
@@ -20,13 +21,25 @@ struct LoadOptions {
   // checkpoint narrowed for bf16 matmuls (`--dtype bf16`). A converted weight is a copy, not a mapping.
   std::optional<DType> weight_dtype;
   Json processor_overrides = Json::object();  // e.g. {"min_pixels": ..., "max_pixels": ...}
+  // `--quantize`: the language model's matrices stored as int8 / int4 (vlm/tensor/quantized.hpp).
+  Quantization quantization = Quantization::None;
+  // Where the quantised weights are cached: nullopt = default_quantized_cache_dir(), empty = nowhere.
+  std::optional<std::filesystem::path> quantized_cache_dir;
 };
 
 struct LoadContext {
   std::shared_ptr<const Checkpoint> checkpoint;
   Backend* backend = nullptr;
   LoadOptions options;
+  // Set by the loader when options.quantization is on; plugins reach it through weight_loader().
+  std::shared_ptr<QuantizedWeightCache> quantized;
 };
+
+// The WeightLoader a family loads its weights with: the context's checkpoint, backend, weight dtype and
+// quantised-weight cache.
+inline WeightLoader weight_loader(const LoadContext& context) {
+  return WeightLoader(*context.checkpoint, *context.backend, context.options.weight_dtype, context.quantized.get());
+}
 
 // A loaded model: the components this family uses (absent ones are null).
 class Model {
