@@ -44,18 +44,18 @@ Geometry validate(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
   check(k.dtype() == v.dtype(), kOp, "k and v must have one dtype, got {} and {}", dtype_name(k.dtype()),
         dtype_name(v.dtype()));
   Geometry g{q.dim(0), q.dim(1), q.dim(2), q.dim(3), k.dim(1), k.dim(2), v.dim(3), 0, 0};
-  const auto shapes = [&] {
-    return fmt::format("{}, {}, {}", describe_tensor("q", q), describe_tensor("k", k), describe_tensor("v", v));
-  };
-  check(k.dim(0) == g.batch && k.dim(3) == g.head_dim, kOp, "k must be [B, S, Hkv, D] matching q: {}", shapes());
+  check(k.dim(0) == g.batch && k.dim(3) == g.head_dim, kOp, "k must be [B, S, Hkv, D] matching q: {}, {}, {}", describe_tensor("q", q),
+        describe_tensor("k", k), describe_tensor("v", v));
   check(v.dim(0) == g.batch && v.dim(1) == g.capacity && v.dim(2) == g.kv_heads, kOp,
-        "v must be [B, S, Hkv, Dv] matching k: {}", shapes());
+        "v must be [B, S, Hkv, Dv] matching k: {}, {}, {}", describe_tensor("q", q), describe_tensor("k", k),
+        describe_tensor("v", v));
   check(g.kv_heads > 0 && g.q_heads % g.kv_heads == 0, kOp,
-        "query heads must be a multiple of key/value heads: {}", shapes());
+        "query heads must be a multiple of key/value heads: {}, {}, {}", describe_tensor("q", q),
+        describe_tensor("k", k), describe_tensor("v", v));
   g.group = g.q_heads / g.kv_heads;
   check(out.dim(0) == g.batch && out.dim(1) == g.q_len && out.dim(2) == g.q_heads && out.dim(3) == g.v_dim, kOp,
-        "{} must be [{}, {}, {}, {}] for {}", describe_tensor("out", out), g.batch, g.q_len, g.q_heads, g.v_dim,
-        shapes());
+        "{} must be [{}, {}, {}, {}] for {}, {}, {}", describe_tensor("out", out), g.batch, g.q_len, g.q_heads,
+        g.v_dim, describe_tensor("q", q), describe_tensor("k", k), describe_tensor("v", v));
   check(out.raw() != q.raw() && out.raw() != k.raw() && out.raw() != v.raw(), kOp,
         "out must not alias q, k or v");
   check(p.kv_len >= -1 && p.kv_len <= g.capacity, kOp, "kv_len {} is outside [0, {}] (-1 = all)", p.kv_len,

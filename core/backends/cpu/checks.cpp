@@ -4,15 +4,10 @@
 
 namespace vlm::cpu {
 
-std::string describe_tensor(std::string_view name, const Tensor& t) {
-  if (!t.defined()) return fmt::format("{} (undefined)", name);
-  return fmt::format("{} {} {}", name, t.shape().str(), dtype_name(t.dtype()));
-}
-
 void check_tensor(std::string_view op, std::string_view name, const Tensor& t,
                   std::initializer_list<DType> dtypes) {
   check(t.defined(), op, "{} is an undefined tensor", name);
-  check(t.is_host(), op, "{} is on {}, the cpu backend needs host tensors", name, device_name(t.device()));
+  if (!t.is_host()) fail("{}: {} is on {}, the cpu backend needs host tensors", op, name, device_name(t.device()));
   check(t.numel() == 0 || t.raw() != nullptr, op, "{} has no storage", describe_tensor(name, t));
   const bool dtype_ok = std::find(dtypes.begin(), dtypes.end(), t.dtype()) != dtypes.end();
   if (!dtype_ok) {

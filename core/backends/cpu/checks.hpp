@@ -9,8 +9,13 @@
 
 namespace vlm::cpu {
 
-// "name [2, 3] f32", for messages.
-std::string describe_tensor(std::string_view name, const Tensor& t);
+// "name [2, 3] f32" in messages. Formatted only when a message is: check() arguments are evaluated on
+// every call, and ops run per token, so describing a tensor must not build a string.
+struct TensorLabel {
+  std::string_view name;
+  const Tensor* tensor;
+};
+inline TensorLabel describe_tensor(std::string_view name, const Tensor& t) { return {name, &t}; }
 
 // Throws "<op>: <message>" when `ok` is false.
 template <typename... Args>
@@ -34,3 +39,12 @@ inline constexpr std::initializer_list<DType> kAnyDType = {DType::F32, DType::F1
                                                            DType::I32, DType::I64, DType::U8};
 
 }  // namespace vlm::cpu
+
+template <>
+struct fmt::formatter<vlm::cpu::TensorLabel> : fmt::formatter<std::string_view> {
+  auto format(const vlm::cpu::TensorLabel& label, fmt::format_context& ctx) const {
+    const vlm::Tensor& t = *label.tensor;
+    if (!t.defined()) return fmt::format_to(ctx.out(), "{} (undefined)", label.name);
+    return fmt::format_to(ctx.out(), "{} {} {}", label.name, t.shape().str(), vlm::dtype_name(t.dtype()));
+  }
+};

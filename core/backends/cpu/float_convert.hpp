@@ -18,23 +18,41 @@ void from_f32(const float* src, DType dst_dtype, void* dst, int64_t n);
 void round_to_bf16(const float* src, float* dst, int64_t n);
 
 // An f32 view of a small float tensor (norm weight, bias, one table row): the tensor's own memory when it
-// is already f32, otherwise a converted copy.
+// is already f32, otherwise a converted copy in a per-thread buffer that is reused from call to call (ops
+// run per token; decode must not allocate). Views nest (a weight and a bias) and end in reverse order.
 class F32View {
  public:
   explicit F32View(const Tensor& t) {
     if (t.dtype() == DType::F32) {
       data_ = t.data<float>();
-    } else {
-      converted_.resize(size_t(t.numel()));
-      to_f32(t.dtype(), t.raw(), converted_.data(), t.numel());
-      data_ = converted_.data();
+      return;
     }
+    auto& pool = buffers();
+    slot_ = depth()++;
+    if (pool.size() <= size_t(slot_)) pool.resize(size_t(slot_) + 1);  // moving a vector keeps its data
+    auto& buffer = pool[size_t(slot_)];
+    if (buffer.size() < size_t(t.numel())) buffer.resize(size_t(t.numel()));
+    to_f32(t.dtype(), t.raw(), buffer.data(), t.numel());
+    data_ = buffer.data();
   }
+  ~F32View() {
+    if (slot_ >= 0) --depth();
+  }
+  F32View(const F32View&) = delete;
+  F32View& operator=(const F32View&) = delete;
   const float* data() const { return data_; }
 
  private:
-  std::vector<float> converted_;
+  static std::vector<std::vector<float>>& buffers() {
+    thread_local std::vector<std::vector<float>> pool;
+    return pool;
+  }
+  static int& depth() {
+    thread_local int in_use = 0;
+    return in_use;
+  }
   const float* data_ = nullptr;
+  int slot_ = -1;
 };
 
 }  // namespace vlm::cpu

@@ -220,9 +220,10 @@ void OnednnMatmul::run(const Tensor& x, const Tensor& w, const Tensor* bias, Ten
       key.src_type = key.weight_type = dt::bf16;
       const void* src = bf16_activations(x, m * k);
       // 2-8 rows: oneDNN 2.6 makes a pass over the weights per row (K=1536 N=8960 M=4: 93-112 GFLOP/s),
-      // the own kernel one pass for all (229-248). One row: oneDNN's runtime-M GEMV is faster.
-      const bool own = m >= 2 && m <= kSmallRows;
-      if (w_transposed && own && dot_gemm_available(DotKind::Bf16Dot))
+      // the own kernel one pass for all (229-248). One row, weights streaming from memory: the own kernel
+      // and oneDNN's runtime-M GEMV read at the same rate (30-34 GB/s, alternating runs), but oneDNN
+      // allocates on every call, which decode must not.
+      if (w_transposed && m <= kSmallRows && dot_gemm_available(DotKind::Bf16Dot))
         return dot_gemm(DotKind::Bf16Dot, m, n, k, src, w.data<uint16_t>(), bias_f32, dst, n);
       return gemm(key, m, src, w.raw(), bias_f32, dst);
     }

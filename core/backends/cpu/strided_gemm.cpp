@@ -1,5 +1,7 @@
 #include "strided_gemm.hpp"
 
+#include <algorithm>
+
 #include "vlm/util/error.hpp"
 
 namespace vlm::cpu {
@@ -41,8 +43,41 @@ dnnl::matmul StridedGemm::primitive(const Layout& layout) {
   }
 }
 
+namespace {
+
+// Few rows (decode: one query per head): direct loops. A oneDNN call per head and key block costs more
+// than the arithmetic there, and creating its stream and memory objects allocates on every call.
+void multiply_direct(const StridedGemm::Layout& l, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
+                     float* c) {
+  for (int64_t i = 0; i < m; ++i) {
+    const float* ai = a + i * l.lda;
+    float* ci = c + i * l.ldc;
+    if (l.b_column_major) {  // c[i, j] = dot(a[i, :], b[j, :])
+      for (int64_t j = 0; j < n; ++j) {
+        const float* bj = b + j * l.ldb;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t kk = 0; kk < k; ++kk) sum += ai[kk] * bj[kk];
+        ci[j] = l.accumulate ? ci[j] + sum : sum;
+      }
+    } else {  // c[i, :] = sum_k a[i, k] * b[k, :]
+      if (!l.accumulate) std::fill_n(ci, n, 0.0f);
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const float x = ai[kk];
+        if (x == 0.0f) continue;  // masked or underflowed probabilities
+        const float* bk = b + kk * l.ldb;
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) ci[j] += x * bk[j];
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void StridedGemm::multiply(const Layout& layout, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
                            float* c) {
+  if (m <= kDirectRows) return multiply_direct(layout, m, n, k, a, b, c);
   const dnnl::matmul matmul = primitive(layout);  // a handle copy: stays valid if the map is cleared
   dnnl::stream stream(engine_);                   // streams are not meant to be shared between threads
   // oneDNN never writes through the source handles; its API takes void*.

@@ -2,7 +2,8 @@
 // f32 C = A x B on strided views, for the small GEMMs inside attention (one head, one query block).
 // M, N and K are runtime dimensions, so one oneDNN primitive serves every call with the same leading
 // dimensions (oneDNN 2.6 falls back to its slow reference kernel when the strides are runtime too).
-// Safe to call from inside an OpenMP parallel region; oneDNN then runs on the calling thread.
+// Safe to call from inside an OpenMP parallel region; oneDNN then runs on the calling thread. Up to
+// kDirectRows rows (decode) it runs direct loops instead, which allocate nothing.
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -23,6 +24,9 @@ class StridedGemm {
     auto tie() const { return std::tie(lda, ldb, ldc, b_column_major, accumulate); }
     bool operator<(const Layout& o) const { return tie() < o.tie(); }
   };
+
+  // Up to this many rows of A are multiplied by direct loops instead of oneDNN.
+  static constexpr int64_t kDirectRows = 8;
 
   StridedGemm();
   // C = A x B, or C += A x B with Layout::accumulate.
