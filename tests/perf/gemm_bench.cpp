@@ -2,7 +2,9 @@
 // matmul primitive on the same problem (no benchdnn ships with Debian's oneDNN). The direct numbers are
 // the ceiling: the backend adds the f32 -> bf16 rounding of activations and the primitive-cache lookup.
 //
-//   vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16|q8|q4] [--rotate R]
+//   vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--kn K,N] [--dtype bf16|f32|f16|q8|q4] [--rotate R]
+//
+// --rows picks the M of a K=1536 N=8960 product (the MLP's up projection); --kn K,N another K and N.
 //
 // q8 / q4 are bf16 weights quantised as `--quantize int8 / int4` stores them; the direct oneDNN columns
 // then show the bf16 matmul of the same shape, for comparison.
@@ -68,6 +70,8 @@ int main(int argc, char** argv) {
   std::vector<int64_t> rows;          // --rows 32,64: only these M, with K=1536 N=8960
   std::vector<vlm::DType> dtypes;     // --dtype bf16 (repeatable): only these weight dtypes
   int rotate = 1;                     // --rotate 8: calls cycle through 8 copies of the weight
+  int64_t kn_k = 1536, kn_n = 8960;   // --kn 8960,1536: the K and N for --rows (M = 1 without --rows)
+  bool kn_given = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads")) options.threads = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seconds")) budget = std::stod(argv[i + 1]);
@@ -80,12 +84,19 @@ int main(int argc, char** argv) {
       }
     } else if (!std::strcmp(argv[i], "--dtype")) dtypes.push_back(weight_dtype(argv[i + 1]));
     else if (!std::strcmp(argv[i], "--rotate")) rotate = std::max(1, std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--kn")) {
+      char* end = nullptr;
+      kn_k = std::strtoll(argv[i + 1], &end, 10);
+      kn_n = *end == ',' ? std::strtoll(end + 1, nullptr, 10) : kn_n;
+      kn_given = true;
+    }
     else {
-      std::fprintf(stderr, "usage: vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--dtype bf16|f32|f16] "
+      std::fprintf(stderr, "usage: vlm_gemm_bench [--threads N] [--seconds S] [--rows M,M,..] [--kn K,N] [--dtype bf16|f32|f16|q8|q4] "
                    "[--rotate R]\n");
       return 2;
     }
   }
+  if (kn_given && rows.empty()) rows = {1};
   if (dtypes.empty()) dtypes = {vlm::DType::BF16, vlm::DType::F32, vlm::DType::F16};
   const auto backend = vlm::registry::create_backend("cpu", options);
   std::printf("%s%s\n", backend->describe().c_str(),
@@ -101,7 +112,7 @@ int main(int argc, char** argv) {
                                 {512, 1536, 1536}, {512, 1536, 8960}};
   if (!rows.empty()) {
     shapes.clear();
-    for (int64_t m : rows) shapes.push_back({m, 1536, 8960});
+    for (int64_t m : rows) shapes.push_back({m, kn_k, kn_n});
   }
   // f16 weights have no oneDNN 2.6 matmul on this CPU (the backend widens blocks to f32): no direct column.
   for (vlm::DType dtype : dtypes)
