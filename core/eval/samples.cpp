@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "vlm/io/atomic_file.hpp"
 #include "vlm/util/error.hpp"
 
 namespace vlm::eval {
@@ -27,14 +28,6 @@ int64_t parse_count(const std::string& text, const char* what, int64_t lo) {
   }
   if (used == 0 || used != text.size() || v < lo) fail("{} must be an integer >= {}, got '{}'", what, lo, text);
   return v;
-}
-
-void fsync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
 }
 
 void write_all(int fd, const std::string& bytes, const fs::path& file) {
@@ -128,7 +121,7 @@ SampleLog::SampleLog(fs::path file) : file_(std::move(file)) {
   }
   fd_ = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) fail("{}: cannot open for appending: {}", file_.string(), std::strerror(errno));
-  if (!existed) fsync_dir(file_.parent_path());
+  if (!existed) fsync_directory(file_.parent_path());
 }
 
 SampleLog::~SampleLog() {
@@ -170,16 +163,7 @@ std::map<int64_t, OrderedJson> read_samples(const fs::path& file) {
 }
 
 void write_json_atomically(const fs::path& file, const OrderedJson& value) {
-  const fs::path temporary = file.string() + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("{}: cannot write: {}", temporary.string(), std::strerror(errno));
-  write_all(fd, value.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n", temporary);
-  ::fsync(fd);
-  ::close(fd);
-  std::error_code error;
-  fs::rename(temporary, file, error);
-  if (error) fail("{}: cannot move into place: {}", file.string(), error.message());
-  fsync_dir(file.parent_path());
+  write_text_atomically(file, value.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n", Durability::Sync);
 }
 
 OrderedJson read_run(const fs::path& task_dir) {

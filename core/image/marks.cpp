@@ -1,5 +1,7 @@
 #include "vlm/image/marks.hpp"
 
+#include "vlm/io/atomic_file.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -144,9 +146,18 @@ void save_image(const Image& image, const std::filesystem::path& path) {
   VipsImage* view = vips_image_new_from_memory(image.rgb.data(), image.rgb.size(), image.width, image.height, 3,
                                                VIPS_FORMAT_UCHAR);
   if (!view) fail("{}: cannot write: {}", path.string(), image_detail::take_vips_error());
-  const int status = vips_image_write_to_file(view, path.c_str(), nullptr);
+  // The temporary keeps the extension: libvips picks the format by it.
+  int status = 0;
+  try {
+    write_atomically(path, [&](const std::filesystem::path& temporary) {
+      status = vips_image_write_to_file(view, temporary.c_str(), nullptr);
+      if (status != 0) fail("{}: cannot write the image: {}", path.string(), image_detail::take_vips_error());
+    });
+  } catch (...) {
+    g_object_unref(view);
+    throw;
+  }
   g_object_unref(view);
-  if (status != 0) fail("{}: cannot write the image: {}", path.string(), image_detail::take_vips_error());
 }
 
 }  // namespace vlm

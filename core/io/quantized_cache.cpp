@@ -1,7 +1,5 @@
 #include "vlm/io/quantized_cache.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <vector>
@@ -138,19 +136,16 @@ bool QuantizedWeightCache::save() {
     sources.push_back(&t);
     metadata[name] = describe(t);
   }
-  const fs::path tmp = path_.string() + fmt::format(".{}.tmp", ::getpid());
   try {
     fs::create_directories(path_.parent_path());
     // Owned quantised tensors are allocated in whole 64-byte lines (Tensor::zeros) and mapped ones are
-    // padded entries of the old file, so the padded view stays inside memory the tensor holds.
-    write_safetensors_streamed(tmp, entries, [&](size_t i) {
+    // padded entries of the old file, so the padded view stays inside memory the tensor holds. The writer
+    // renames a finished temporary into place, so concurrent loads never see a partial file.
+    write_safetensors_streamed(path_, entries, [&](size_t i) {
       const Tensor& t = *sources[i];
       return Tensor::borrow(const_cast<void*>(t.raw()), entries[i].shape, DType::U8, Device::cpu(), t.owner());
     }, metadata);
-    fs::rename(tmp, path_);
   } catch (const std::exception& e) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
     spdlog::warn("quantized weights not cached (they are recomputed next time): {}", e.what());
     return false;
   }

@@ -1,5 +1,7 @@
 #include "vlm/io/safetensors.hpp"
 
+#include "vlm/io/atomic_file.hpp"
+
 #include <algorithm>
 #include <fstream>
 #include <limits>
@@ -165,10 +167,9 @@ void write_safetensors_streamed(const std::filesystem::path& path, const std::ve
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // keep the data section 8-byte aligned
 
-  const auto tmp = std::filesystem::path(path.string() + ".partial");
-  {
+  write_atomically(path, [&](const std::filesystem::path& tmp) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot write", tmp.string());
+    if (!out) fail("{}: cannot write", path.string());
     uint8_t len[8];
     for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(text.size()) >> (8 * i));
     out.write(reinterpret_cast<const char*>(len), 8);
@@ -180,9 +181,8 @@ void write_safetensors_streamed(const std::filesystem::path& path, const std::ve
              dtype_name(t.dtype()), t.shape().str(), dtype_name(entries[i].dtype), entries[i].shape.str());
       out.write(static_cast<const char*>(t.raw()), std::streamsize(t.nbytes()));
     }
-    if (!out.flush()) fail("{}: write failed (disk full?)", tmp.string());
-  }
-  std::filesystem::rename(tmp, path);
+    if (!out.flush()) fail("{}: write failed (disk full?)", path.string());
+  });
 }
 
 void write_safetensors(const std::filesystem::path& path,

@@ -1,5 +1,7 @@
 #include "vlm/model/synth.hpp"
 
+#include "vlm/io/atomic_file.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -41,12 +43,7 @@ Init resolve_auto(const TensorSpec& spec) {
   return Init::FanIn;
 }
 
-void write_json(const fs::path& path, const Json& json) {
-  std::ofstream out(path);
-  if (!out) fail("{}: cannot write", path.string());
-  out << json.dump(2) << "\n";
-  if (!out) fail("{}: write failed", path.string());
-}
+void write_json(const fs::path& path, const Json& json) { write_text_atomically(path, json.dump(2) + "\n"); }
 
 }  // namespace
 

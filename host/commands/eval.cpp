@@ -14,6 +14,7 @@
 #include "../progress.hpp"
 #include "vlm/eval/runner.hpp"
 #include "vlm/eval/samples.hpp"
+#include "vlm/io/atomic_file.hpp"
 #include "vlm/generate/feature_cache.hpp"
 #include "vlm/registry/loader.hpp"
 #include "vlm/util/error.hpp"
@@ -21,6 +22,14 @@
 
 namespace vlm::host {
 namespace {
+
+// A whole sample log written at once (predictions scored, shards merged): atomically, unlike the
+// line-by-line log of a running evaluation, which resuming repairs.
+void write_samples(const std::filesystem::path& file, const std::map<int64_t, OrderedJson>& samples) {
+  std::string text;
+  for (const auto& [id, s] : samples) text += s.dump(-1, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
+  write_text_atomically(file, text, Durability::Sync);
+}
 
 namespace fs = std::filesystem;
 using namespace vlm::eval;
@@ -86,10 +95,7 @@ int score_predictions(const LoadedTask& t, const std::string& file, const po::va
   if (vm.count("output")) {
     const fs::path dir = fs::path(vm["output"].as<std::string>()) / t.task.name;
     fs::create_directories(dir);
-    {
-      std::ofstream out(dir / "samples.jsonl", std::ios::binary | std::ios::trunc);
-      for (const auto& [id, s] : samples) out << s.dump(-1, ' ', false, OrderedJson::error_handler_t::replace) << "\n";
-    }
+    write_samples(dir / "samples.jsonl", samples);
     write_json_atomically(dir / "results.json", OrderedJson{{"task", t.task.name},
                                                             {"task_file_hash", t.task.file_hash},
                                                             {"predictions", file},
@@ -172,10 +178,7 @@ int merge_command(const std::vector<std::string>& args) {
     identity["shard"] = "0/1";
     identity["documents"] = m.documents;
     claim_run(dir, identity);
-    {
-      std::ofstream file(dir / "samples.jsonl", std::ios::binary | std::ios::trunc);
-      for (const auto& [id, s] : m.samples) file << s.dump(-1, ' ', false, OrderedJson::error_handler_t::replace) << "\n";
-    }
+    write_samples(dir / "samples.jsonl", m.samples);
     const OrderedJson metrics = aggregate(task, m.samples);
     OrderedJson results = identity;
     results["metrics"] = metrics;

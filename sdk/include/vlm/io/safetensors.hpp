@@ -48,7 +48,8 @@ class SafetensorsFile {
 
 // Streams a safetensors file: the header is written from `entries` first, then `produce(i)` is called
 // for each entry in order and must return a host tensor of that entry's shape and dtype. Large
-// checkpoints never need to be in memory at once. Writes to "<path>.partial" and renames at the end.
+// checkpoints never need to be in memory at once. Written to a temporary beside `path` and renamed into
+// place at the end (vlm/io/atomic_file.hpp).
 struct SafetensorsEntry {
   std::string name;
   DType dtype;
