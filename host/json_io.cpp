@@ -38,6 +38,7 @@ std::string read_text_file(const std::string& path) {
 
 OrderedJson read_json_file(const std::string& path) {
   const std::string text = read_text_file(path);
+  check_json_depth(text, path);
   try {
     return OrderedJson::parse(text);
   } catch (const OrderedJson::parse_error& e) {
@@ -56,6 +57,7 @@ void for_each_jsonl_object(const std::string& path,
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // a trailing blank line is common
     const std::string where = fmt::format("{}:{}", path, line_number);
     OrderedJson object;
+    check_json_depth(line, where);
     try {
       object = OrderedJson::parse(line);
     } catch (const OrderedJson::parse_error& e) {

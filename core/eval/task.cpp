@@ -311,6 +311,7 @@ std::vector<RawDocument> read_dataset(const fs::path& file) {
         const std::string& cell = rows[r][c];
         // A cell holding a JSON list (e.g. several answers) is that list.
         if (!cell.empty() && cell.front() == '[') {
+          check_json_depth(cell, where);
           try {
             fields[header[c]] = OrderedJson::parse(cell);
             continue;
@@ -332,6 +333,7 @@ std::vector<RawDocument> read_dataset(const fs::path& file) {
     if (row.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = fmt::format("{}:{}", file.string(), line);
     OrderedJson fields;
+    check_json_depth(row, where);
     try {
       fields = OrderedJson::parse(row, nullptr, true, false);
     } catch (const OrderedJson::parse_error& e) {

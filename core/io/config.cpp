@@ -28,7 +28,29 @@ ConfigView ConfigView::load(const std::filesystem::path& path) {
   return parse(buffer.str(), path.filename().string());
 }
 
+void check_json_depth(std::string_view text, std::string_view where) {
+  int depth = 0;
+  size_t line = 1;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped character cannot end the string
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) fail("{}: JSON nested deeper than {} levels (line {})", where, kMaxJsonDepth, line);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
 ConfigView ConfigView::parse(std::string_view text, std::string file) {
+  check_json_depth(text, file);
   Json json;
   try {
     json = Json::parse(text);

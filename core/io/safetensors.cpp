@@ -63,6 +63,7 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
   const std::string_view header_text(reinterpret_cast<const char*>(bytes + 8), header_len);
   Json header;
   try {
+    check_json_depth(header_text, file);
     header = Json::parse(header_text);
   } catch (const Json::exception& e) {
     fail("{}: header is not valid JSON: {}", file, e.what());

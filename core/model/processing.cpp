@@ -11,9 +11,11 @@ PromptRenderer::PromptRenderer(const std::filesystem::path& dir) : checkpoint_(d
     template_ = std::make_shared<const ChatTemplate>(ChatTemplate::parse(source->source, source->origin));
   const auto config_path = dir / "tokenizer_config.json";
   if (std::filesystem::exists(config_path)) {
-    std::ifstream in(config_path);
+    std::ifstream in(config_path, std::ios::binary);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    check_json_depth(text, config_path.string());
     try {
-      tokenizer_config_ = OrderedJson::parse(in);
+      tokenizer_config_ = OrderedJson::parse(text);
     } catch (const OrderedJson::exception& e) {
       fail("{}: invalid JSON: {}", config_path.string(), e.what());
     }

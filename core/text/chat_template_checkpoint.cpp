@@ -16,8 +16,10 @@ std::string read_text(const std::filesystem::path& path) {
 }
 
 OrderedJson read_json(const std::filesystem::path& path) {
+  const std::string text = read_text(path);
+  check_json_depth(text, path.string());
   try {
-    return OrderedJson::parse(read_text(path));
+    return OrderedJson::parse(text);
   } catch (const OrderedJson::exception& e) {
     fail("{}: {}", path.string(), e.what());
   }

@@ -22,6 +22,7 @@ constexpr std::string_view kNamedSpecials[] = {"bos_token", "eos_token", "unk_to
 
 Json parse_json(std::string_view text, std::string_view file) {
   if (text.empty()) return Json::object();
+  check_json_depth(text, file);
   try {
     Json j = Json::parse(text);
     if (!j.is_object()) fail("{}: expected a JSON object", file);

@@ -203,6 +203,7 @@ class TokenizerJsonSax : public nlohmann::json_sax<Json> {
 
 TokenizerJson parse_tokenizer_json(std::string_view text, std::string_view file) {
   TokenizerJson out;
+  check_json_depth(text, file);
   TokenizerJsonSax sax(out, file);
   const bool ok = Json::sax_parse(text.begin(), text.end(), &sax);
   if (!ok) fail("{}", sax.error().empty() ? std::string(file) + ": invalid JSON" : sax.error());

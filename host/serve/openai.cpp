@@ -122,6 +122,11 @@ std::string error_json(int status, const std::string& message, const std::string
 ChatRequest parse_chat_request(const std::string& text, const GenerationConfig& defaults, const ImagePolicy& policy) {
   Json body;
   try {
+    check_json_depth(text, "the body");
+  } catch (const Error& e) {
+    bad(e.what());
+  }
+  try {
     body = Json::parse(text);
   } catch (const Json::parse_error& e) {
     bad(fmt::format("the body is not valid JSON: {}", e.what()));

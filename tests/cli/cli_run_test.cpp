@@ -202,3 +202,12 @@ TEST_CASE("vlm run --quantize int8 caches the quantised weights and maps them th
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("--quantize must be none, int8 or int4, got 'int3'"));
 }
+
+TEST_CASE("vlm run --messages refuses JSON nested deeper than the limit, naming the file", "[cli][run][limits][fixture]") {
+  VLM_REQUIRE_SHARED(fixture, "fixtures/qwen2_vl");
+  const fs::path file = vlm::test::temp_dir("cli-deep-messages") / "messages.json";
+  write_file(file, std::string(200000, '[') + std::string(200000, ']'));
+  const auto result = run_vlm({"run", "--model", (fixture / "checkpoint").string(), "--messages", file.string()});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("messages.json") && Catch::Contains("nested deeper than 256 levels"));
+}

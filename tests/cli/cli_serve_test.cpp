@@ -200,6 +200,11 @@ TEST_CASE("vlm serve answers bad requests with OpenAI-shaped errors and the righ
     return std::pair{r->status, j["error"]};
   };
   CHECK(error_of("{not json").first == 400);
+  // 100000 levels deep (inside the 1 MB body limit): refused by the depth limit, the server survives.
+  const std::string deep = R"({"messages": )" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const auto [deep_status, deep_error] = error_of(deep);
+  CHECK(deep_status == 400);
+  CHECK_THAT(deep_error["message"].get<std::string>(), Catch::Contains("nested deeper"));
   auto [status, e] = error_of(R"({"messages": [{"role": "user", "content": [{"type": "audio", "x": 1}]}]})");
   CHECK(status == 400);
   CHECK(e["param"] == "messages[0].content[0].type");

@@ -28,3 +28,16 @@ TEST_CASE("config errors name the file and the key path", "[io][config]") {
   CHECK_THROWS_WITH(ConfigView::parse("{\n  \"a\": 1,\n  oops\n}", "config.json"), Catch::Contains("config.json:3:"));
   CHECK_THROWS_WITH(ConfigView::parse("[1, 2]", "config.json"), Catch::Contains("top level"));
 }
+
+TEST_CASE("JSON nested deeper than the limit is an error naming the source and line, not a stack overflow", "[io][config][limits]") {
+  const auto nested = [](int levels) { return std::string(size_t(levels), '[') + std::string(size_t(levels), ']'); };
+  CHECK_NOTHROW(check_json_depth(nested(kMaxJsonDepth), "x.json"));
+  CHECK_THROWS_WITH(check_json_depth(nested(kMaxJsonDepth + 1), "x.json"),
+                    Catch::Contains("x.json") && Catch::Contains("nested deeper than 256 levels"));
+  // Brackets inside strings, escaped quotes included, are text.
+  CHECK_NOTHROW(check_json_depth("[\"" + std::string(1000, '[') + "\\\"" + std::string(1000, '{') + "\"]", "s.json"));
+  CHECK_THROWS_WITH(check_json_depth("{\n\"a\":\n" + nested(300) + "}", "l.json"), Catch::Contains("(line 3)"));
+  // A config.json nested a million levels deep.
+  const std::string deep = "{\"text_config\": " + nested(1000000) + "}";
+  CHECK_THROWS_WITH(ConfigView::parse(deep, "config.json"), Catch::Contains("config.json") && Catch::Contains("nested deeper"));
+}

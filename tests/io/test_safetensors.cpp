@@ -82,6 +82,10 @@ TEST_CASE("safetensors rejects corrupt files with the file and tensor named", "[
   SECTION("header is not JSON") {
     CHECK_THAT(error_of(write_raw(dir, "{not json", 0)), Catch::Contains("not valid JSON"));
   }
+  SECTION("a header nested a million levels deep is refused before it is parsed") {
+    const std::string deep = "{\"__metadata__\":" + std::string(1000000, '[') + std::string(1000000, ']') + "}";
+    CHECK_THAT(error_of(write_raw(dir, deep, 0)), Catch::Contains("t.safetensors") && Catch::Contains("nested deeper"));
+  }
   SECTION("offsets past the end of the data") {
     const auto p = write_raw(dir, R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8);
     CHECK_THAT(error_of(p), Catch::Contains("tensor 'w'") && Catch::Contains("past the end"));

@@ -18,6 +18,13 @@ using Json = nlohmann::json;
 // Keeps object keys in insertion order, as Python dicts do (chat messages: templates may print them).
 using OrderedJson = nlohmann::ordered_json;
 
+// JSON from outside (checkpoint files, messages, request bodies, dataset lines) may nest at most this
+// deep: the structures vlm reads nest a few levels, and code that walks a value recurses.
+constexpr int kMaxJsonDepth = 256;
+// Error "<where>: JSON nested deeper than 256 levels (line L)" when `text` nests deeper than kMaxJsonDepth.
+// A linear scan (strings skipped), run before parsing.
+void check_json_depth(std::string_view text, std::string_view where);
+
 class ConfigView {
  public:
   ConfigView();  // an empty object named "<none>"
