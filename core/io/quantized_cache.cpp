@@ -14,6 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Part of every fingerprint: bump it whenever quantize() would give other values for the same weights, so
+// caches written by older builds are never mapped.
 constexpr const char* kFormat = "vlm-quantized-1";
 constexpr size_t kSampleBytes = 64 << 10;  // data hashed at each end of a weight file
 
@@ -90,8 +92,11 @@ QuantizedWeightCache::QuantizedWeightCache(const Checkpoint& checkpoint, Quantiz
   }
 }
 
-Tensor QuantizedWeightCache::get(const std::string& name, const Tensor& source) {
+Tensor QuantizedWeightCache::get(const std::string& matrix, const Tensor& source) {
   std::lock_guard lock(mutex_);
+  // The source dtype is part of the key: a tied LM head converted by --dtype quantises to other values
+  // than the stored table.
+  const std::string name = fmt::format("{}@{}", matrix, dtype_name(source.dtype()));
   const DType dtype = quantized_dtype(quantization_);
   const std::string want = fmt::format("{} {}", dtype_name(dtype), source.shape().str());
   if (auto it = tensors_.find(name); it != tensors_.end()) {

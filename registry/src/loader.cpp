@@ -28,8 +28,8 @@ void report_quantization(QuantizedWeightCache& cache) {
   const auto stats = cache.stats();
   const std::string name(quantization_name(cache.quantization()));
   if (stats.mapped + stats.computed == 0) {
-    spdlog::warn("--quantize {}: this model has no language-model matrix to quantise (K a multiple of 64); "
-                 "its weights stay as stored", name);
+    spdlog::warn("--quantize {}: nothing to quantise (only a language model's linear layers with K a multiple "
+                 "of 64 are); the weights stay as stored", name);
     return;
   }
   const double mib = double(stats.bytes) / (1 << 20);

@@ -6,9 +6,9 @@
 // size, modification time, safetensors header and samples of its data, so a changed checkpoint gets a
 // new file.
 //
-// The file is a plain safetensors file: each matrix is one U8 entry holding the quantised tensor's bytes
-// (vlm/tensor/quantized.hpp), padded to 64 bytes, and the metadata records its dtype and shape
-// ("q8 [N, K]") plus the format version, quantisation and fingerprint. An entry that does not match is
+// The file is a plain safetensors file: each matrix is one U8 entry, named "<matrix>@<source dtype>",
+// holding the quantised tensor's bytes (vlm/tensor/quantized.hpp) padded to 64 bytes, and the metadata
+// records its dtype and shape ("q8 [N, K]") plus the format version, quantisation and fingerprint. An entry that does not match is
 // ignored and computed again; a damaged file is a warning and is replaced.
 #include <cstdint>
 #include <filesystem>
@@ -38,7 +38,7 @@ class QuantizedWeightCache {
   // `source` (a host float [N, K] matrix: the checkpoint tensor `name`, or a view of one such as a tied
   // LM head) quantised: mapped from the cache file when it holds `name` with this dtype and shape, else
   // computed now.
-  Tensor get(const std::string& name, const Tensor& source);
+  Tensor get(const std::string& matrix, const Tensor& source);
   // Writes the cache file when this load computed anything (to a temporary name, then renamed, so
   // concurrent loads and crashes never leave a partial file). A failure to write is a warning, not an
   // error: the model is loaded either way. Returns whether a file was written.
