@@ -223,16 +223,26 @@ void quant_gemm(int64_t m, const float* x, const Tensor& w, const float* bias, f
 
 namespace {
 
-void dequantize_row_f32(const Tensor& w, int64_t row, float* dst) {
+inline void store16(float* p, __m512 v) { _mm512_storeu_ps(p, v); }
+#if defined(__AVX512BF16__)
+// Round to nearest even, as from_f32 does (input and output subnormals become zero).
+inline void store16(uint16_t* p, __m512 v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), (__m256i)_mm512_cvtneps_pbh(v));
+}
+#endif
+
+// One row of a Q8 / Q4 matrix widened into f32 or (with AVX-512-BF16) bf16, straight from the packed values.
+template <typename Out>
+void dequantize_row(const Tensor& w, int64_t row, Out* dst) {
   const int64_t k = w.dim(1);
   if (w.dtype() == DType::Q8) {
     const Q8Planes p = q8_planes(w);
     const __m512 scale = _mm512_set1_ps(p.scales[row]);
     const int8_t* src = p.values + row * k;
     for (int64_t i = 0; i < k; i += 16)
-      _mm512_storeu_ps(dst + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
-                                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)))),
-                                              scale));
+      store16(dst + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)))),
+                                     scale));
     return;
   }
   const Q4Planes p = q4_planes(w);
@@ -247,7 +257,7 @@ void dequantize_row_f32(const Tensor& w, int64_t row, float* dst) {
       const __m128i nibbles[2] = {_mm_and_si128(raw, low_nibble), _mm_and_si128(_mm_srli_epi16(raw, 4), low_nibble)};
       for (int high = 0; high < 2; ++high) {
         const __m512i v = _mm512_sub_epi32(_mm512_cvtepu8_epi32(nibbles[high]), eight);
-        _mm512_storeu_ps(dst + g * kQuantGroup + high * 32 + half * 16, _mm512_mul_ps(_mm512_cvtepi32_ps(v), d));
+        store16(dst + g * kQuantGroup + high * 32 + half * 16, _mm512_mul_ps(_mm512_cvtepi32_ps(v), d));
       }
     }
   }
@@ -258,11 +268,15 @@ void dequantize_row_f32(const Tensor& w, int64_t row, float* dst) {
 void dequantize_block(const Tensor& w, int64_t row0, int64_t rows, DType to, void* dst) {
   const int64_t k = w.dim(1);
   parallel_for(rows, k, [&](int64_t r) {
-    if (to == DType::F32) return dequantize_row_f32(w, row0 + r, static_cast<float*>(dst) + r * k);
+    if (to == DType::F32) return dequantize_row(w, row0 + r, static_cast<float*>(dst) + r * k);
+#if defined(__AVX512BF16__)
+    dequantize_row(w, row0 + r, static_cast<uint16_t*>(dst) + r * k);
+#else
     thread_local std::vector<float> row;
     row.resize(size_t(k));
-    dequantize_row_f32(w, row0 + r, row.data());
+    dequantize_row(w, row0 + r, row.data());
     from_f32(row.data(), DType::BF16, static_cast<uint16_t*>(dst) + r * k, k);
+#endif
   });
 }
 
