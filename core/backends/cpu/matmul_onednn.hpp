@@ -4,7 +4,7 @@
 // Weight dtypes:
 //  * f32:  f32 x f32 -> f32.
 //  * bf16: as matmul_path.hpp decides for this CPU. onednn: bf16 x bf16 -> f32 with the bias fused, f32
-//          activations rounded to bf16 into a reused scratch buffer, 2-8 rows through the own dot-form
+//          activations rounded to bf16 into a reused scratch buffer, 1-8 rows through the own dot-form
 //          kernel. widen: f32 compute on the bf16 weights widened as they are read (the own kernel below
 //          kWidenedBlockRows rows, widened blocks + oneDNN f32 above), on activations rounded to bf16 so
 //          the products are those of the bf16 path. The weight itself is used in place, never copied whole.
