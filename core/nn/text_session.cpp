@@ -59,8 +59,10 @@ std::vector<PromptRows> split_padded_batch(Backend& backend, const Tensor& embed
       const int64_t run = end - s, from = b * S + s;
       Tensor dst = p.embeds.rows(out, run);
       backend.copy(flat.rows(from, run), dst);
-      std::memcpy(p.cos.data<float>() + out * D, cos.data<float>() + from * D, size_t(run * D) * sizeof(float));
-      std::memcpy(p.sin.data<float>() + out * D, sin.data<float>() + from * D, size_t(run * D) * sizeof(float));
+      if (D > 0) {  // learned positions (OPT) have empty rotary tables, whose data pointers are null
+        std::memcpy(p.cos.data<float>() + out * D, cos.data<float>() + from * D, size_t(run * D) * sizeof(float));
+        std::memcpy(p.sin.data<float>() + out * D, sin.data<float>() + from * D, size_t(run * D) * sizeof(float));
+      }
       out += run;
       s = end;
     }
