@@ -173,7 +173,7 @@ int bench_command(const std::vector<std::string>& args) {
              loaded.backend->describe(), loaded.load_seconds * 1000);
   if (vm["quantize"].as<std::string>() != "none")
     fmt::print("quantize   {} (kernel for few rows: {})\n", vm["quantize"].as<std::string>(),
-               loaded.backend->report(false).value("quantized_kernel", std::string("n/a")));
+               backend_report.value("quantized_kernel", std::string("n/a")));
   fmt::print("sequences  {}\n", sequences);
   fmt::print("preprocess {:.1f} ms per request (image {})\n", median(preprocess), size);
   fmt::print("vision     {:.1f} ms per request\n", median(vision));
