@@ -94,6 +94,7 @@ Json Engine::token_logprob(int64_t token, float logprob) const {
 
 void Engine::admit(const std::shared_ptr<Job>& job) {
   auto refuse = [&](ApiError error) {
+    --active_;  // free the slot before the client hears, so its next request finds it free
     {
       std::lock_guard lock(job->mutex);
       job->error = std::move(error);
@@ -157,6 +158,7 @@ void Engine::loop() {
     }
     for (const auto& job : incoming) {
       if (job->cancelled) {
+        --active_;
         finish(*job, "cancelled");
         continue;
       }
@@ -167,9 +169,11 @@ void Engine::loop() {
       if (it->second->cancelled || cancel_all_) {
         generator_.cancel(it->first);
         generator_.forget(it->first);
-        finish(*it->second, "cancelled");
         last_token_ms.erase(it->first);
+        const std::shared_ptr<Job> job = it->second;
         it = running_.erase(it);
+        active_ = int64_t(running_.size());  // before the client hears
+        finish(*job, "cancelled");
       } else {
         ++it;
       }
@@ -211,15 +215,19 @@ void Engine::loop() {
           job->changed.notify_all();
         }
         if (!event.finish_reason.empty()) {
-          finish(*job, event.finish_reason == "length" ? "length" : "stop");
+          const std::shared_ptr<Job> done = job;
           generator_.forget(event.sequence);
           last_token_ms.erase(event.sequence);
           running_.erase(event.sequence);
+          // The slot is free before the client hears, so a request it sends next is not refused as busy.
+          active_ = int64_t(running_.size());
+          finish(*done, event.finish_reason == "length" ? "length" : "stop");
         }
       }
     } catch (const std::exception& e) {
       // An engine failure is not the clients' fault: every running request gets a 500.
       spdlog::error("engine step failed: {}", e.what());
+      active_ = 0;
       for (auto& [sequence, job] : running_) {
         generator_.cancel(sequence);
         generator_.forget(sequence);
