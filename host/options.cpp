@@ -31,7 +31,26 @@ void add_model_options(po::options_description& options, bool with_model) {
        "folder for quantised weights (default $VLM_CACHE_DIR/quantized, else ~/.cache/vlm/quantized), or "
        "'none' to quantise in memory at every load")
       ("kv-dtype", po::value<std::string>()->default_value("f32"),
-       "KV cache: f32, or bf16 (half the memory per token of context; keys and values rounded when stored)");
+       "KV cache: f32, or bf16 (half the memory per token of context; keys and values rounded when stored)")
+      ("memory-budget", po::value<std::string>()->default_value("auto"),
+       "GiB of working memory (activations, KV caches; not the mapped weights) the backend may hold: a "
+       "request that would need more is refused before allocating. auto = physical memory less an eighth on "
+       "the CPU; on CUDA the device's memory is the limit; 0 = no limit");
+}
+
+size_t memory_budget_option(const po::variables_map& vm) {
+  const std::string text = vm.count("memory-budget") ? vm["memory-budget"].as<std::string>() : "auto";
+  if (text == "auto") return kDefaultMemoryBudget;
+  double gib = -1;
+  size_t used = 0;
+  try {
+    gib = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !(gib >= 0) || gib > 1e6)
+    throw po::error(fmt::format("--memory-budget must be auto, 0 or a number of GiB (e.g. 8 or 0.5), got '{}'", text));
+  return static_cast<size_t>(gib * double(size_t(1) << 30));
 }
 
 DType kv_dtype_option(const po::variables_map& vm) {
@@ -68,6 +87,7 @@ registry::LoadRequest load_request(const po::variables_map& vm) {
   request.model = vm["model"].as<std::string>();
   request.device = vm["device"].as<std::string>();
   request.threads = vm["threads"].as<int>();
+  request.memory_budget_bytes = memory_budget_option(vm);
   request.options.weight_dtype = dtype_option(vm);
   const std::string quantize = vm.count("quantize") ? vm["quantize"].as<std::string>() : "none";
   const auto quantization = quantization_from_name(quantize);

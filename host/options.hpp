@@ -53,6 +53,9 @@ registry::LoadRequest load_request(const po::variables_map& vm);
 // What image features depend on besides the pixels: the checkpoint, the weights' dtype and the processor
 // settings (ImageFeatureCache's model key).
 std::string image_cache_key(const registry::LoadedModel& loaded, const registry::LoadRequest& request);
+// --memory-budget GiB | auto | 0 in bytes: kDefaultMemoryBudget for auto (added by add_model_options).
+size_t memory_budget_option(const po::variables_map& vm);
+
 // --kv-dtype f32 | bf16 (added by add_model_options).
 DType kv_dtype_option(const po::variables_map& vm);
 // --dtype: nullopt for auto (the stored dtype), else F32 or BF16.

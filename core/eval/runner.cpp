@@ -14,16 +14,19 @@ namespace vlm::eval {
 namespace {
 
 // A file path, or a data: URI ("data:image/png;base64,....").
-Image load_document_image(const std::string& source, int64_t doc_id) {
-  if (source.rfind("data:", 0) != 0) return load_image(source);
+Image load_document_image(const std::string& source, int64_t doc_id, const ImageLoadOptions& options = {}) {
+  if (source.rfind("data:", 0) != 0) return load_image(source, options);
   const std::string where = fmt::format("document {}: data: URI", doc_id);
   const std::string bytes = data_uri_bytes(source);  // checked when the documents were loaded
-  return decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), where);
+  return decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), where, options);
 }
 
 Prompt document_prompt(const Document& doc, bool chat_template) {
   Prompt prompt;
-  for (const auto& image : doc.images) prompt.images.push_back(load_document_image(image, doc.id));
+  RequestPixels pixels;  // the document's images together
+  ImageLoadOptions options;
+  options.request = &pixels;
+  for (const auto& image : doc.images) prompt.images.push_back(load_document_image(image, doc.id, options));
   if (!chat_template) {
     prompt.raw = doc.prompt;
     return prompt;

@@ -51,6 +51,14 @@ ImageHeader checked_header(const vips::VImage& header, const std::string& source
 
 }  // namespace
 
+void RequestPixels::charge(int64_t pixels, const std::string& source) {
+  if (limit_ > 0 && pixels > limit_ - used_)
+    fail("{}: its {} pixels would bring this request's images to {} pixels, above the limit of {} per request "
+         "(RequestPixels); send fewer or smaller images",
+         source, pixels, used_ + pixels, limit_);
+  used_ += pixels;
+}
+
 Image load_image(const std::filesystem::path& path, const ImageLoadOptions& options) {
   return image_detail::vips_to_rgb(open_file(path), path.string(), options);
 }

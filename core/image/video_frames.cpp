@@ -71,6 +71,9 @@ Video load_video_frames(const std::filesystem::path& folder, const ImageLoadOpti
   std::error_code error;
   if (!std::filesystem::is_directory(folder, error)) fail("{}: not a folder of video frames", folder.string());
   const std::vector<std::filesystem::path> paths = list_image_files(folder);
+  if (options.max_video_frames > 0 && int64_t(paths.size()) > options.max_video_frames)
+    fail("{}: {} frames, more than the {} a video may have; sample the frames into a smaller folder",
+         folder.string(), paths.size(), options.max_video_frames);
   Video video;
   video.source = folder.string();
   video.frames.reserve(paths.size());

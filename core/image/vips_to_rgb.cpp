@@ -86,6 +86,7 @@ void check_pixel_limit(const VImage& decoded, const std::string& source, const I
 
 Image vips_to_rgb(const VImage& decoded, const std::string& source, const ImageLoadOptions& options) {
   check_pixel_limit(decoded, source, options);
+  if (options.request) options.request->charge(int64_t(decoded.width()) * int64_t(decoded.height()), source);
   try {
     return decode_pixels(decoded, source);
   } catch (const vips::VError&) {

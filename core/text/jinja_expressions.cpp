@@ -54,7 +54,11 @@ Value Interpreter::eval(const Expr& expr, const ScopePtr& scope) {
     }
     case Expr::Kind::Concat: {
       std::string out;
-      for (const auto& part : static_cast<const ConcatExpr&>(expr).parts) out += to_str(eval(*part, scope));
+      for (const auto& part : static_cast<const ConcatExpr&>(expr).parts) {
+        const std::string piece = to_str(eval(*part, scope));
+        check_string_size(out.size() + piece.size());
+        out += piece;
+      }
       return Value(std::move(out));
     }
     case Expr::Kind::Compare: return eval_compare(static_cast<const CompareExpr&>(expr), scope);

@@ -133,6 +133,7 @@ Value filter_join(Interpreter&, const Value& value, CallArgs& args) {
   for (const Value& item : iterate(value)) {
     if (!first) out += separator;
     out += to_str(lookup_path(item, attribute));
+    check_string_size(out.size());
     first = false;
   }
   return Value(out);
@@ -452,6 +453,7 @@ Value filter_slice(Interpreter&, const Value& value, CallArgs& args) {
 Value filter_indent(Interpreter& interpreter, const Value& value, CallArgs& args) {
   Signature sig("indent", {"width", "first", "blank"}, args);
   Value width = sig.get_or(0, Value(int64_t{4}));
+  if (!width.is_string()) check_string_size(static_cast<size_t>(std::max<int64_t>(0, width.as_int())));
   std::string indentation = width.is_string() ? width.as_string() : std::string(std::max<int64_t>(0, width.as_int()), ' ');
   bool first = truthy(sig.get_or(1, Value(false))), blank = truthy(sig.get_or(2, Value(false)));
   // jinja2 appends a newline before splitlines() so that a trailing newline survives.
@@ -463,6 +465,7 @@ Value filter_indent(Interpreter& interpreter, const Value& value, CallArgs& args
     if (i > 0) out += "\n";
     if (i > 0 && (blank || !line.empty())) out += indentation;
     out += line;
+    check_string_size(out.size());
   }
   return Value(first ? indentation + out : out);
 }

@@ -44,6 +44,8 @@ class Interpreter {
   void exec_for(const ForStmt& stmt, const ScopePtr& scope);
   void exec_call_block(const CallBlockStmt& stmt, const ScopePtr& scope);
   std::string capture(const Body& body, const ScopePtr& scope);
+  void step();                          // one more statement or loop iteration: kMaxRenderSteps per render
+  void emit(std::string_view text);     // appends to the output, within kMaxStringBytes
   void assign(const Expr& target, const Value& value, const ScopePtr& scope);
 
   Value eval(const Expr& expr, const ScopePtr& scope);
@@ -60,6 +62,7 @@ class Interpreter {
   std::string out_;
   const Node* current_ = nullptr;  // the node being run, for error locations
   int call_depth_ = 0;
+  int64_t steps_ = 0;
 };
 
 }  // namespace vlm::jinja

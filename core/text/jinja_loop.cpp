@@ -46,7 +46,7 @@ Value LoopContext::call(CallArgs& args, Interpreter& interpreter) const {
 
 void Interpreter::exec_for(const ForStmt& stmt, const ScopePtr& scope) {
   Value iterable = eval(*stmt.iterable, scope);
-  out_ += run_loop(stmt, scope, iterable, 1);
+  emit(run_loop(stmt, scope, iterable, 1));
 }
 
 std::string Interpreter::run_loop(const ForStmt& stmt, const ScopePtr& scope, const Value& iterable, int depth) {
@@ -72,6 +72,7 @@ std::string Interpreter::run_loop(const ForStmt& stmt, const ScopePtr& scope, co
   if (stmt.filter) {  // `for x in xs if cond`: filtered before the loop, so loop.length counts the kept items
     std::vector<Value> kept;
     for (Value& item : items) {
+      step();
       auto filter_scope = std::make_shared<Scope>(scope);
       assign(*stmt.target, item, filter_scope);
       bool keep = truthy(eval(*stmt.filter, filter_scope));
@@ -94,6 +95,7 @@ std::string Interpreter::run_loop(const ForStmt& stmt, const ScopePtr& scope, co
       ~Clear() { s->clear(); }
       Scope* s;
     } clear{iteration.get()};
+    step();
     assign(*stmt.target, loop->items()[i], iteration);
     loop->set_index(i);
     iteration->set("loop", loop_value);

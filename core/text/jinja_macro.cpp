@@ -86,7 +86,7 @@ Value Interpreter::call_macro(const MacroDef& macro, const ScopePtr& scope, Call
 
 void Interpreter::exec_call_block(const CallBlockStmt& stmt, const ScopePtr& scope) {
   Value caller(std::make_shared<MacroObject>(stmt.caller, scope));
-  out_ += to_str(eval_call(static_cast<const CallExpr&>(*stmt.call), scope, &caller));
+  emit(to_str(eval_call(static_cast<const CallExpr&>(*stmt.call), scope, &caller)));
 }
 
 }  // namespace vlm::jinja

@@ -146,6 +146,7 @@ Value replace_method(const Value& self, CallArgs& args) {
         ++done;
       }
       if (i < text.size()) unicode::append(out, text[i]);
+      check_string_size(out.size());
     }
     return Value(out);
   }
@@ -153,6 +154,7 @@ Value replace_method(const Value& self, CallArgs& args) {
   int64_t done = 0;
   for (size_t at; (count < 0 || done < count) && (at = s.find(old_text, start)) != std::string::npos; ++done) {
     out += s.substr(start, at - start) + new_text;
+    check_string_size(out.size());
     start = at + old_text.size();
   }
   return Value(out + s.substr(start));
@@ -168,6 +170,7 @@ Value join_method(const Value& self, CallArgs& args) {
       render_fail("sequence item {}: expected str instance, {} found", index, type_name(item));
     if (!first) out += self.as_string();
     out += item.as_string();
+    check_string_size(out.size());
     first = false;
     ++index;
   }
@@ -181,6 +184,7 @@ Value justify_method(const Value& self, CallArgs& args, const char* name, char a
   if (fill.size() != 1) render_fail("The fill character must be exactly one character long");
   int64_t width = sig.get(0).as_int(), total = width - static_cast<int64_t>(text.size());
   if (total <= 0) return self;
+  check_string_size(static_cast<size_t>(width));
   // CPython's str.center puts the odd extra fill character on the left only when the width is odd.
   int64_t left = align == '<' ? 0 : align == '>' ? total : total / 2 + (total & width & 1);
   return Value(unicode::encode(std::u32string(left, fill[0]) + text + std::u32string(total - left, fill[0])));
@@ -280,6 +284,7 @@ const std::vector<std::pair<std::string, Method>>& string_methods() {
          std::string text = s.as_string();
          int64_t pad = sig.get(0).as_int() - static_cast<int64_t>(unicode::length(text));
          if (pad <= 0) return s;
+         check_string_size(static_cast<size_t>(pad) + text.size());
          size_t sign = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
          return Value(text.substr(0, sign) + std::string(pad, '0') + text.substr(sign));
        }},

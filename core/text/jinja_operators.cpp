@@ -9,9 +9,6 @@
 namespace vlm::jinja {
 namespace {
 
-// Repetition ('-' * n, [x] * n) beyond this many elements is refused instead of exhausting memory.
-constexpr int64_t kMaxRepeat = 50'000'000;
-
 const char* symbol(BinaryExpr::Op op) {
   switch (op) {
     case BinaryExpr::Op::Add: return "+";
@@ -148,7 +145,10 @@ Value arithmetic(BinaryExpr::Op op, const Value& a, const Value& b) {
   }
   switch (op) {
     case Op::Add:
-      if (a.is_string() && b.is_string()) return Value(a.as_string() + b.as_string());
+      if (a.is_string() && b.is_string()) {
+        check_string_size(a.as_string().size() + b.as_string().size());
+        return Value(a.as_string() + b.as_string());
+      }
       if (a.is_sequence() && b.is_sequence() && a.seq().kind == b.seq().kind && a.seq().kind != SeqKind::Generator) {
         std::vector<Value> items = a.seq().items;
         items.insert(items.end(), b.seq().items.begin(), b.seq().items.end());

@@ -39,6 +39,17 @@ std::string float_repr(double value) {
 
 namespace {
 
+// Widths and precisions beyond this are refused (Python would build the string; no template needs it).
+constexpr int kMaxFormatWidth = 1'000'000;
+
+// A width or precision written in a format: digits (or a '*' argument), at most kMaxFormatWidth.
+int format_number(const std::string& digits) {
+  if (digits.empty()) return 0;
+  if (digits.size() > 7 || std::abs(std::stoll(digits)) > kMaxFormatWidth)
+    render_fail("format width or precision {} is too large (at most {})", digits, kMaxFormatWidth);
+  return static_cast<int>(std::stoll(digits));
+}
+
 // Pads `text` to `width` code points.
 std::string pad(const std::string& text, int width, char align, char32_t fill = ' ') {
   int len = static_cast<int>(unicode::length(text));
@@ -113,6 +124,7 @@ std::string percent_format(const std::string& format, const Value& args) {
       ++i;
     }
     while (i < format.size() && std::isdigit(static_cast<unsigned char>(format[i]))) width += format[i++];
+    format_number(width);
     if (i < format.size() && format[i] == '.') {
       has_precision = true;
       ++i;
@@ -121,6 +133,7 @@ std::string percent_format(const std::string& format, const Value& args) {
         ++i;
       }
       while (i < format.size() && std::isdigit(static_cast<unsigned char>(format[i]))) precision += format[i++];
+      format_number(precision);
     }
     while (i < format.size() && (format[i] == 'l' || format[i] == 'h' || format[i] == 'L')) ++i;
     if (i >= format.size()) render_fail("incomplete format");
@@ -138,10 +151,10 @@ std::string percent_format(const std::string& format, const Value& args) {
         std::string text = conversion == 's' ? to_str(arg) : repr(arg);
         if (has_precision) {
           std::u32string t = unicode::decode(text);
-          size_t keep = precision.empty() ? 0 : std::stoul(precision);
+          const size_t keep = static_cast<size_t>(std::max(0, format_number(precision)));
           if (t.size() > keep) text = unicode::encode(t.substr(0, keep));
         }
-        out += pad(text, width.empty() ? 0 : std::stoi(width), flags.find('-') != std::string::npos ? '<' : '>');
+        out += pad(text, format_number(width), flags.find('-') != std::string::npos ? '<' : '>');
         break;
       }
       case 'd':
@@ -205,12 +218,16 @@ FormatSpec parse_spec(const std::string& text) {
   if (i < s.size() && (s[i] == '+' || s[i] == '-' || s[i] == ' ')) spec.sign = static_cast<char>(s[i++]);
   if (i < s.size() && s[i] == '#') spec.alternate = (++i, true);
   if (i < s.size() && s[i] == '0') spec.zero = (++i, true);
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') spec.width = spec.width * 10 + static_cast<int>(s[i++] - '0');
+  auto digit = [&](int& value) {
+    value = value * 10 + static_cast<int>(s[i++] - '0');
+    if (value > kMaxFormatWidth) render_fail("format width or precision is too large (at most {})", kMaxFormatWidth);
+  };
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') digit(spec.width);
   if (i < s.size() && s[i] == ',') spec.grouping = (++i, true);
   if (i < s.size() && s[i] == '.') {
     ++i;
     spec.precision = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') spec.precision = spec.precision * 10 + static_cast<int>(s[i++] - '0');
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') digit(spec.precision);
   }
   if (i < s.size()) spec.type = static_cast<char>(s[i++]);
   if (i != s.size()) render_fail("Invalid format specifier '{}'", text);

@@ -27,6 +27,7 @@ std::string Interpreter::render(const Value& context) {
     Scope* globals;
   } clear{top.get(), globals.get()};
   out_.clear();
+  steps_ = 0;
   try {
     exec_body(program_.body, top);
   } catch (const RenderFailure& failure) {
@@ -58,14 +59,25 @@ std::string Interpreter::capture(const Body& body, const ScopePtr& scope) {
   return std::move(out_);
 }
 
+void Interpreter::step() {
+  if (++steps_ > kMaxRenderSteps)
+    render_fail("the template ran more than {} statements and loop iterations; it is refused as runaway", kMaxRenderSteps);
+}
+
+void Interpreter::emit(std::string_view text) {
+  check_string_size(out_.size() + text.size());
+  out_ += text;
+}
+
 Interpreter::Flow Interpreter::exec(const Stmt& stmt, const ScopePtr& scope) {
   current_ = &stmt;
+  step();
   switch (stmt.kind) {
-    case Stmt::Kind::Text: out_ += static_cast<const TextStmt&>(stmt).text; break;
+    case Stmt::Kind::Text: emit(static_cast<const TextStmt&>(stmt).text); break;
     case Stmt::Kind::Print: {
       const Value value = eval(*static_cast<const PrintStmt&>(stmt).expr, scope);
       if (strict_undefined_ && value.is_undefined()) fail_undefined(value);
-      out_ += to_str(value);
+      emit(to_str(value));
       break;
     }
     case Stmt::Kind::If: {
@@ -96,7 +108,7 @@ Interpreter::Flow Interpreter::exec(const Stmt& stmt, const ScopePtr& scope) {
     case Stmt::Kind::FilterBlock: {
       const auto& s = static_cast<const FilterBlockStmt&>(stmt);
       Value body(capture(s.body, scope));
-      out_ += to_str(eval_filter(static_cast<const FilterExpr&>(*s.filter), scope, &body));
+      emit(to_str(eval_filter(static_cast<const FilterExpr&>(*s.filter), scope, &body)));
       break;
     }
     case Stmt::Kind::With: {

@@ -36,6 +36,11 @@ Value Object::call(CallArgs&, Interpreter&) const { render_fail("'{}' object is 
 
 // ---- construction and access ------------------------------------------------------------------------
 
+void check_string_size(size_t size) {
+  if (size > kMaxStringBytes)
+    render_fail("a string of {} bytes is too long: the template sandbox allows {} MiB", size, kMaxStringBytes >> 20);
+}
+
 Value Value::undefined(std::string message) {
   Value v;
   v.text_ = std::make_shared<const std::string>(std::move(message));

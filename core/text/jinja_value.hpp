@@ -26,10 +26,19 @@ class RenderFailure : public std::runtime_error {
   explicit RenderFailure(const std::string& message) : std::runtime_error(message) {}
 };
 
+// Sandbox limits that turn a hostile template into a TemplateError instead of an exhausted machine. Real
+// chat templates stay orders of magnitude below them.
+constexpr int64_t kMaxRenderSteps = 5'000'000;  // statements run and loop iterations, per render
+constexpr size_t kMaxStringBytes = 64u << 20;   // any string made while rendering, the output included
+constexpr int64_t kMaxRepeat = 50'000'000;      // elements of a repeated string or list ('-' * n, [x] * n)
+
 template <typename... Args>
 [[noreturn]] void render_fail(fmt::format_string<Args...> format, Args&&... args) {
   throw RenderFailure(fmt::format(format, std::forward<Args>(args)...));
 }
+
+// A string about to be made `size` bytes long: refused beyond kMaxStringBytes.
+void check_string_size(size_t size);
 
 // Python distinguishes these sequence types in printing, len() and truthiness. Generators are what
 // select/map/... return: always truthy and without len(); here they are materialised eagerly.

@@ -15,6 +15,12 @@ struct Regex::Compiled {
 };
 
 namespace {
+// Backtracking bounds per match attempt. Tokenizer patterns need tens of steps per match on any text; a
+// pattern that backtracks catastrophically (from a hostile tokenizer.json or task file) hits these within
+// milliseconds and fails with an Error instead of running for hours.
+constexpr uint32_t kMatchLimit = 1'000'000;
+constexpr uint32_t kDepthLimit = 10'000;
+
 // Per-thread scratch: match data and a JIT stack large enough for backtracking over multi-megabyte
 // inputs (the default 32 KiB machine stack overflows on long whitespace runs with lookahead).
 struct MatchScratch {
@@ -23,6 +29,8 @@ struct MatchScratch {
   pcre2_match_context* context = [this] {
     auto* ctx = pcre2_match_context_create(nullptr);
     pcre2_jit_stack_assign(ctx, nullptr, stack);
+    pcre2_set_match_limit(ctx, kMatchLimit);
+    pcre2_set_depth_limit(ctx, kDepthLimit);
     return ctx;
   }();
   ~MatchScratch() {
@@ -50,6 +58,16 @@ Regex::Regex(std::string_view pattern) : pattern_(pattern), compiled_(std::make_
   compiled_->jit = pcre2_jit_compile(compiled_->code, PCRE2_JIT_COMPLETE) == 0;
 }
 
+// Error for a failed match at `offset` of `text` (a limit hit, or an internal failure).
+[[noreturn]] static void match_failed(const std::string& pattern, int rc, std::size_t offset, std::size_t size) {
+  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
+    fail("regex \"{}\" backtracks without bound at byte {} of a {}-byte text (more than {} steps for one match); "
+         "the pattern cannot be used on this text", pattern, offset, size, kMatchLimit);
+  PCRE2_UCHAR message[256];
+  pcre2_get_error_message(rc, message, sizeof message);
+  fail("regex \"{}\" failed at byte {}: {}", pattern, offset, reinterpret_cast<const char*>(message));
+}
+
 Regex Regex::literal(std::string_view text) { return Regex(regex_escape(text)); }
 
 Regex::~Regex() = default;
@@ -66,11 +84,7 @@ void Regex::find_all(std::string_view text, std::vector<MatchRange>& out) const 
                        : pcre2_match(compiled_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, s.data,
                                      s.context);
     if (rc == PCRE2_ERROR_NOMATCH) break;
-    if (rc < 0) {
-      PCRE2_UCHAR message[256];
-      pcre2_get_error_message(rc, message, sizeof message);
-      fail("regex \"{}\" failed: {}", pattern_, reinterpret_cast<const char*>(message));
-    }
+    if (rc < 0) match_failed(pattern_, rc, offset, text.size());
     const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(s.data);
     const std::size_t start = ovector[0], end = ovector[1];
     out.push_back({start, end});
@@ -97,11 +111,7 @@ void Regex::find_all_groups(std::string_view text, std::vector<std::vector<Match
                        ? pcre2_jit_match(compiled_->code, subject, text.size(), offset, 0, data, s.context)
                        : pcre2_match(compiled_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, data, s.context);
     if (rc == PCRE2_ERROR_NOMATCH) break;
-    if (rc < 0) {
-      PCRE2_UCHAR message[256];
-      pcre2_get_error_message(rc, message, sizeof message);
-      fail("regex \"{}\" failed: {}", pattern_, reinterpret_cast<const char*>(message));
-    }
+    if (rc < 0) match_failed(pattern_, rc, offset, text.size());
     const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);
     const uint32_t pairs = pcre2_get_ovector_count(data);
     std::vector<MatchRange> groups;

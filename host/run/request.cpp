@@ -12,8 +12,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Video load_video(const fs::path& path) {
-  if (fs::is_directory(path)) return load_video_frames(path);
+Video load_video(const fs::path& path, const ImageLoadOptions& options) {
+  if (fs::is_directory(path)) return load_video_frames(path, options);
   fail("{}: video files are not supported yet; pass a folder of frames (used in name order)", path.string());
 }
 
@@ -33,8 +33,9 @@ fs::path media_path(const OrderedJson& item, const char* kind, const fs::path& b
 
 // A video item: its frames, sampled with the keys qwen-vl-utils reads (nframes, or fps + the folder's
 // source_fps).
-Video load_video_item(const OrderedJson& item, const fs::path& base, const std::string& where) {
-  Video video = load_video(media_path(item, "video", base, where));
+Video load_video_item(const OrderedJson& item, const fs::path& base, const std::string& where,
+                      const ImageLoadOptions& options) {
+  Video video = load_video(media_path(item, "video", base, where), options);
   FrameSampling sampling;
   try {
     if (item.contains("nframes")) sampling.frames = item["nframes"].get<int64_t>();
@@ -51,6 +52,9 @@ Prompt conversation_to_prompt(const OrderedJson& messages, const fs::path& base,
   if (!messages.is_array() || messages.empty()) fail("{}: a conversation must be a non-empty list of messages", where);
   Prompt prompt;
   prompt.messages = messages;
+  RequestPixels pixels;  // the conversation's images and frames together
+  ImageLoadOptions options;
+  options.request = &pixels;
   for (size_t m = 0; m < messages.size(); ++m) {
     const auto& message = messages[m];
     const std::string at = fmt::format("{}: message {}", where, m);
@@ -62,9 +66,9 @@ Prompt conversation_to_prompt(const OrderedJson& messages, const fs::path& base,
     for (const auto& item : content) {
       const std::string type = item.value("type", "");
       if (type == "image" || (type.empty() && item.contains("image")))
-        prompt.images.push_back(load_image(media_path(item, "image", base, at)));
+        prompt.images.push_back(load_image(media_path(item, "image", base, at), options));
       else if (type == "video" || (type.empty() && item.contains("video")))
-        prompt.videos.push_back(load_video_item(item, base, at));
+        prompt.videos.push_back(load_video_item(item, base, at, options));
       else if (type != "text" && !type.empty())
         fail("{}: content item type '{}' is not supported (text, image, video)", at, type);
     }
@@ -77,8 +81,11 @@ Prompt conversation_to_prompt(const OrderedJson& messages, const fs::path& base,
 Prompt prompt_from_text(const std::string& text, const std::vector<std::string>& images,
                         const std::vector<std::string>& videos, bool raw) {
   Prompt prompt;
-  for (const auto& path : images) prompt.images.push_back(load_image(path));
-  for (const auto& path : videos) prompt.videos.push_back(load_video(path));
+  RequestPixels pixels;  // the prompt's images and frames together
+  ImageLoadOptions options;
+  options.request = &pixels;
+  for (const auto& path : images) prompt.images.push_back(load_image(path, options));
+  for (const auto& path : videos) prompt.videos.push_back(load_video(path, options));
   if (raw) {
     prompt.raw = text;
     return prompt;

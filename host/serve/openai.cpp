@@ -69,18 +69,20 @@ std::string fetch_remote(const std::string& url, const ImagePolicy& policy, cons
   return body;
 }
 
-Image load_url(const std::string& url, const ImagePolicy& policy, const std::string& param) {
+Image load_url(const std::string& url, const ImagePolicy& policy, const std::string& param, RequestPixels& pixels) {
+  ImageLoadOptions options;
+  options.request = &pixels;
   try {
     if (url.rfind("data:", 0) == 0) {
       const std::string bytes = data_uri_bytes(url);
       if (bytes.size() > policy.max_image_bytes) bad(fmt::format("the image is larger than {} bytes", policy.max_image_bytes), param);
-      return decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), param);
+      return decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), param, options);
     }
     if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) {
       if (!policy.allow_remote)
         bad("remote image URLs are disabled (start the server with --allow-remote-images); send a data: URL", param);
       const std::string bytes = fetch_remote(url, policy, param);
-      return decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), url);
+      return decode_image(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), url, options);
     }
     std::string path = url.rfind("file://", 0) == 0 ? url.substr(7) : url;
     if (!policy.allowed_dir)
@@ -93,7 +95,7 @@ Image load_url(const std::string& url, const ImagePolicy& policy, const std::str
       bad(fmt::format("{} is outside the folder allowed with --allow-files", path), param);
     if (fs::file_size(resolved, error) > policy.max_image_bytes && !error)
       bad(fmt::format("{} is larger than {} bytes", path, policy.max_image_bytes), param);
-    return load_image(resolved);
+    return load_image(resolved, options);
   } catch (const ApiError&) {
     throw;
   } catch (const Error& e) {
@@ -228,6 +230,7 @@ ChatRequest parse_chat_request(const std::string& text, const GenerationConfig& 
   if (!body.contains("messages") || !body["messages"].is_array() || body["messages"].empty())
     bad("'messages' must be a non-empty list", "messages");
   OrderedJson messages = OrderedJson::array();
+  RequestPixels pixels;  // all the request's images together
   for (size_t i = 0; i < body["messages"].size(); ++i) {
     const Json& m = body["messages"][i];
     const std::string where = fmt::format("messages[{}]", i);
@@ -256,7 +259,7 @@ ChatRequest parse_chat_request(const std::string& text, const GenerationConfig& 
           const Json& iu = part.contains("image_url") ? part["image_url"] : Json();
           const Json url = iu.is_object() ? iu.value("url", Json()) : iu;
           if (!url.is_string()) bad(pw + ".image_url.url must be a string", pw + ".image_url");
-          request.prompt.images.push_back(load_url(url.get<std::string>(), policy, pw + ".image_url"));
+          request.prompt.images.push_back(load_url(url.get<std::string>(), policy, pw + ".image_url", pixels));
           ++request.images;
           parts.push_back({{"type", "image"}});
         } else {

@@ -53,6 +53,7 @@ LoadedModel load_model(const LoadRequest& request) {
 
   BackendOptions backend_options;
   backend_options.threads = request.threads;
+  backend_options.memory_budget_bytes = request.memory_budget_bytes;
   loaded.backend = create_backend(request.device, backend_options);
   spdlog::info("device: {} ({})", loaded.backend->name(), loaded.backend->describe());
 

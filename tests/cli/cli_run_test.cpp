@@ -211,3 +211,19 @@ TEST_CASE("vlm run --messages refuses JSON nested deeper than the limit, naming 
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.err, Catch::Contains("messages.json") && Catch::Contains("nested deeper than 256 levels"));
 }
+
+TEST_CASE("vlm run --memory-budget refuses a run that needs more working memory, before allocating it", "[cli][run][limits][fixture]") {
+  VLM_REQUIRE_SHARED(fixture, "fixtures/qwen2_vl");
+  const std::vector<std::string> args = {"run", "--model", (fixture / "checkpoint").string(), "--image",
+                                         (fixture / "inputs" / "image_single.png").string(), "--prompt", "Describe",
+                                         "--greedy", "--max-new-tokens", "2"};
+  const auto refused = run_vlm(with(args, {"--memory-budget", "0.0001"}));  // ~105 KiB
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.out.empty());
+  CHECK_THAT(refused.err, Catch::Contains("cpu: a [") && Catch::Contains("above the memory budget of 104.9 KiB (--memory-budget)"));
+  CHECK(run_vlm(with(args, {"--memory-budget", "1"})).exit_code == 0);
+
+  const auto bad = run_vlm(with(args, {"--memory-budget", "lots"}));
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--memory-budget must be auto, 0 or a number of GiB"));
+}

@@ -127,6 +127,18 @@ TEST_CASE("load_image errors are vlm::Error naming the file", "[image][load][err
     const Image image = load_image(dir / "small.ppm", {.max_pixels = 2});
     CHECK(image.rgb == std::vector<uint8_t>{1, 2, 3, 250, 251, 252});
   }
+  SECTION("the images of one request share a pixel tally, charged before decoding") {
+    write_text(dir / "small.ppm", std::string("P6\n2 1\n255\n") + "\x01\x02\x03\xfa\xfb\xfc");
+    RequestPixels pixels(5);
+    const ImageLoadOptions options{.request = &pixels};
+    for (int i = 0; i < 2; ++i) CHECK(load_image(dir / "small.ppm", options).width == 2);
+    CHECK(pixels.used() == 4);
+    CHECK_THAT(error_of([&] { load_image(dir / "small.ppm", options); }),
+               Catch::Contains("small.ppm") && Catch::Contains("to 6 pixels, above the limit of 5 per request"));
+    CHECK(pixels.used() == 4);  // the refused image took nothing
+    CHECK(probe_image(dir / "small.ppm", options).width == 2);  // a header probe charges nothing
+    CHECK(pixels.used() == 4);
+  }
   SECTION("a file name with brackets is a name, not libvips options") {
     std::filesystem::copy_file(test::image_test_data("rgb.png"), dir / "photo[page=3].png");
     CHECK(load_image(dir / "photo[page=3].png").rgb == read_bytes(test::image_test_data("rgb.png.rgb")));
@@ -149,6 +161,13 @@ TEST_CASE("load_video_frames reads a folder in natural order", "[image][load][vi
   SECTION("frames of different sizes are an error") {
     write_text(dir / "frame_12.ppm", std::string("P6\n2 1\n255\n") + std::string(6, '\0'));
     CHECK_THAT(error_of([&] { load_video_frames(dir); }), Catch::Contains("frame_12.ppm") && Catch::Contains("one size"));
+  }
+  SECTION("a folder of more frames than allowed is refused before decoding; frames charge the request") {
+    CHECK_THAT(error_of([&] { load_video_frames(dir, {.max_video_frames = 11}); }),
+               Catch::Contains("12 frames, more than the 11 a video may have"));
+    RequestPixels pixels(11);
+    CHECK_THAT(error_of([&] { load_video_frames(dir, {.request = &pixels}); }),
+               Catch::Contains("frame_11.ppm") && Catch::Contains("above the limit of 11 per request"));
   }
   SECTION("no frames, or not a folder") {
     CHECK_THAT(error_of([&] { load_video_frames(test::temp_dir("no-frames")); }), Catch::Contains("no image files"));

@@ -111,6 +111,27 @@ TEST_CASE("runaway templates stop with an error instead of crashing", "[chat_tem
   std::string deep_list = std::string(3000, '[') + std::string(3000, ']');
   CHECK_THROWS_AS(ChatTemplate::parse("{{ " + deep_list + " }}"), TemplateError);
 
+  // Nested loops of 10^10 iterations in all stop at the step limit instead of running for hours.
+  CHECK(render_error("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+            .message()
+            .find("refused as runaway") != std::string::npos);
+  // A string doubled 40 times would be a terabyte: refused at the sandbox's size limit, by ~ and by +.
+  CHECK(render_error("{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}")
+            .message()
+            .find("too long: the template sandbox allows 64 MiB") != std::string::npos);
+  CHECK(render_error("{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}")
+            .message()
+            .find("too long") != std::string::npos);
+  // So is output that grows past it, a line at a time.
+  CHECK(render_error("{% set line = 'x' * 10000000 %}{% for i in range(10) %}{{ line }}{% endfor %}")
+            .message()
+            .find("too long") != std::string::npos);
+  // Format widths that would build gigabyte strings, in %-format, str.format and the format filter.
+  CHECK(render_error("{{ '%999999999s' % 'a' }}").message().find("too large") != std::string::npos);
+  CHECK(render_error("{{ '{:999999999}'.format('a') }}").message().find("too large") != std::string::npos);
+  CHECK(render_error("{{ 'a'.center(999999999) }}").message().find("too long") != std::string::npos);
+  CHECK(render_error("{{ 'a' | indent(999999999, true) }}").message().find("too long") != std::string::npos);
+  CHECK(render("{{ '%5s|' % 'a' }}{{ '{:>4}'.format('b') }}") == "    a|   b");
   // Long loops are fine: 100000 iterations with a namespace counter.
   CHECK(render("{% set ns = namespace(n=0) %}{% for i in range(100000) %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}") ==
         "100000");

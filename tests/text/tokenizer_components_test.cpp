@@ -123,6 +123,23 @@ TEST_CASE("pre-tokenizers", "[tokenizer][components]") {
                      "ab12 c") == Strings{"ab", "1", "2", "c"});
 }
 
+TEST_CASE("a catastrophically backtracking Split pattern fails fast with an Error naming it", "[tokenizer][components]") {
+  // (a+)+$ on "aaa...ab" takes 2^n steps without a match limit; the limit turns it into an Error.
+  const json hostile = {{"type", "Split"}, {"pattern", {{"Regex", "(a+)+$"}}}, {"behavior", "Isolated"}, {"invert", false}};
+  const std::string text = std::string(40, 'a') + "b";
+  try {
+    pre_tokenize(hostile, text);
+    FAIL("expected the match limit to stop the pattern");
+  } catch (const vlm::Error& e) {
+    const std::string message = e.what();
+    CHECK(message.find("(a+)+$") != std::string::npos);
+    CHECK(message.find("backtracks without bound") != std::string::npos);
+    CHECK(message.find("41-byte text") != std::string::npos);
+  }
+  // The same pattern on text it matches without backtracking still works.
+  CHECK(pre_tokenize(hostile, "baaa") == Strings{"b", "aaa"});
+}
+
 TEST_CASE("decoders", "[tokenizer][components]") {
   const json byte_fallback_fuse = {{"type", "Sequence"}, {"decoders", {{{"type", "ByteFallback"}}, {{"type", "Fuse"}}}}};
   // A complete UTF-8 sequence decodes; an incomplete one gives one U+FFFD per byte.

@@ -15,7 +15,12 @@
 
 namespace vlm::cpu {
 
-CpuBackend::CpuBackend(const BackendOptions& options) { set_threads(options.threads); }
+CpuBackend::CpuBackend(const BackendOptions& options)
+    : budget_(options.memory_budget_bytes == kDefaultMemoryBudget ? default_memory_budget_bytes()
+                                                                  : options.memory_budget_bytes,
+              "cpu") {
+  set_threads(options.threads);
+}
 
 std::string CpuBackend::describe() const {
   const dnnl_version_t* v = dnnl_version();
@@ -34,6 +39,8 @@ nlohmann::json CpuBackend::report(bool measure_bandwidth) const {
       {"onednn", fmt::format("{}.{}.{}", v->major, v->minor, v->patch)},
       {"onednn_isa", OnednnMatmul::isa_name()},
       {"threads", threads_},
+      {"memory_budget_bytes", budget_.limit()},
+      {"memory_in_use_bytes", budget_.in_use()},
       {"cpu_features", {{"avx512f", features.avx512f},
                         {"avx512_bf16", features.avx512_bf16},
                         {"avx512_vnni", features.avx512_vnni},
@@ -95,15 +102,23 @@ void CpuBackend::use_threads() const {
   if (omp_get_max_threads() != threads_) omp_set_num_threads(threads_);
 }
 
-// Unlike Tensor::zeros no memset: every op writes all of `out`, and activations are allocated often.
+// No memset: every op writes all of `out`, and activations are allocated often. The budget is charged
+// first, so an oversized request is refused before any memory is taken; the charge ends with the block.
 Tensor CpuBackend::empty(const Shape& shape, DType dtype) {
   const size_t bytes = (storage_bytes(shape, dtype) + 63) / 64 * 64;
+  std::shared_ptr<const void> charge = budget_.charge(bytes, shape, dtype);
   void* data = bytes ? std::aligned_alloc(64, bytes) : nullptr;
-  if (bytes && !data) throw std::bad_alloc();
-  std::shared_ptr<void> owner(data, std::free);
+  if (bytes && !data)
+    fail("cpu: out of memory allocating {} bytes for a {} {} tensor", bytes, shape.str(), dtype_name(dtype));
+  std::shared_ptr<void> owner(data, [charge = std::move(charge)](void* p) { std::free(p); });
   return Tensor::borrow(data, shape, dtype, Device::cpu(), std::move(owner));
 }
-Tensor CpuBackend::zeros(const Shape& shape, DType dtype) { return Tensor::zeros(shape, dtype); }
+
+Tensor CpuBackend::zeros(const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  if (t.nbytes()) std::memset(t.raw(), 0, t.nbytes());
+  return t;
+}
 
 void CpuBackend::copy(const Tensor& src, Tensor& dst) {
   check_tensor("copy", "src", src, kAnyDType);

@@ -50,6 +50,7 @@ class CpuBackend final : public Backend {
   void use_threads() const;
 
   int threads_ = 1;
+  MemoryBudget budget_;
   OnednnMatmul matmul_;
   std::atomic<uint64_t> matmul_weight_bytes_{0};
 };

@@ -8,7 +8,11 @@
 
 namespace vlm::cuda {
 
-CudaBackend::CudaBackend(const BackendOptions& options) : device_index_(options.device_index) {
+// The default budget is none: the device's own allocation failure already names the size.
+CudaBackend::CudaBackend(const BackendOptions& options)
+    : device_index_(options.device_index),
+      budget_(options.memory_budget_bytes == kDefaultMemoryBudget ? 0 : options.memory_budget_bytes,
+              fmt::format("cuda:{}", options.device_index)) {
   int count = 0;
   check_cuda(cudaGetDeviceCount(&count), "cudaGetDeviceCount");
   if (device_index_ < 0 || device_index_ >= count)
@@ -85,9 +89,12 @@ bool CudaBackend::supports(Op op, DType dtype) const {
 
 Tensor CudaBackend::empty(const Shape& shape, DType dtype) {
   activate();
-  std::shared_ptr<void> block = allocator_->allocate(size_t(shape.numel()) * dtype_size(dtype));
+  const size_t bytes = storage_bytes(shape, dtype);
+  std::shared_ptr<const void> charge = budget_.charge(bytes, shape, dtype);
+  std::shared_ptr<void> block = allocator_->allocate(bytes);
   void* data = block.get();
-  return Tensor::borrow(data, shape, dtype, device(), std::move(block));
+  std::shared_ptr<void> owner(data, [block = std::move(block), charge = std::move(charge)](void*) {});
+  return Tensor::borrow(data, shape, dtype, device(), std::move(owner));
 }
 
 Tensor CudaBackend::zeros(const Shape& shape, DType dtype) {

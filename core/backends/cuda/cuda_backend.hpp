@@ -70,6 +70,7 @@ class CudaBackend final : public Backend {
   void release() noexcept;
 
   int device_index_;
+  MemoryBudget budget_;
   std::string description_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;

@@ -14,6 +14,9 @@ struct LoadRequest {
   std::string model;           // named model, directory or repo id
   std::string device = "auto";  // auto | cpu | cuda
   int threads = 0;
+  // Working memory the backend may hold (BackendOptions::memory_budget_bytes): kDefaultMemoryBudget =
+  // the backend's default, 0 = no limit.
+  size_t memory_budget_bytes = kDefaultMemoryBudget;
   LoadOptions options;
 };
 

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vlm/backend/memory_budget.hpp"
 #include "vlm/backend/ops.hpp"
 #include "vlm/tensor/tensor.hpp"
 
@@ -114,6 +115,9 @@ class Backend {
 struct BackendOptions {
   int threads = 0;      // 0 = backend default (all cores)
   int device_index = 0;
+  // Working memory the backend may hold at once (MemoryBudget); kDefaultMemoryBudget = the backend's
+  // default (the CPU's: physical memory less an eighth), 0 = no limit.
+  size_t memory_budget_bytes = kDefaultMemoryBudget;
 };
 
 }  // namespace vlm

@@ -11,7 +11,8 @@
 // Formats: PNG, JPEG, WebP, GIF, TIFF, HEIF/AVIF, PPM/PGM/PBM. Loaders libvips does not consider safe for
 // untrusted input (ImageMagick, hence BMP; PDF, SVG, ...) are disabled.
 // Errors are vlm::Error naming the file: missing, unreadable, not an image, truncated or corrupt, or
-// larger than `max_pixels` (checked from the header, before any pixel is decoded).
+// larger than `max_pixels` (checked from the header, before any pixel is decoded), or past the request's
+// pixel tally (`request`, charged by load_image / decode_image, not by probe_image).
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -23,10 +24,30 @@
 
 namespace vlm {
 
+// The pixels of every image and video frame of one request together (ImageLoadOptions::request). Each is
+// charged from its header before it is decoded, so a request of many images, each within max_pixels,
+// still cannot take more memory than one limit allows. One tally per request; not thread-safe.
+class RequestPixels {
+ public:
+  static constexpr int64_t kDefaultLimit = 400'000'000;  // 1.2 GB of RGB: 95 images of 2048x2048
+  explicit RequestPixels(int64_t limit = kDefaultLimit) : limit_(limit) {}
+  // Error naming `source` when the request would go past the limit (<= 0: no limit).
+  void charge(int64_t pixels, const std::string& source);
+  int64_t used() const { return used_; }
+
+ private:
+  int64_t limit_;
+  int64_t used_ = 0;
+};
+
 struct ImageLoadOptions {
   // PIL raises DecompressionBombError above 2 * Image.MAX_IMAGE_PIXELS = 2 * 89,478,485 pixels.
   static constexpr int64_t kPilPixelLimit = 178'956'970;
+  static constexpr int64_t kDefaultMaxVideoFrames = 2048;
   int64_t max_pixels = kPilPixelLimit;  // width * height above this is refused; <= 0 disables the guard
+  // A folder of more frames than this is refused before any is decoded (<= 0: no limit).
+  int64_t max_video_frames = kDefaultMaxVideoFrames;
+  RequestPixels* request = nullptr;  // the request's tally, charged with each image loaded; null = none
 };
 
 Image load_image(const std::filesystem::path& path, const ImageLoadOptions& options = {});
