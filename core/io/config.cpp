@@ -25,7 +25,7 @@ ConfigView ConfigView::load(const std::filesystem::path& path) {
   if (!in) fail("{}: cannot open file", path.string());
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parse(buffer.str(), path.filename().string());
+  return parse(buffer.str(), path.string());  // the full path: errors must say which checkpoint
 }
 
 void check_json_depth(std::string_view text, std::string_view where) {

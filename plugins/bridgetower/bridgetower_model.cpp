@@ -130,7 +130,6 @@ Model::Model(const LoadContext& context)
       backend_(context.backend),
       workspaces_(std::make_shared<WorkspacePool>(*context.backend)) {
   const Checkpoint& checkpoint = *context.checkpoint;
-  Backend& backend = *backend_;
   const auto& c = config_;
   const WeightLoader w = weight_loader(context);
   if (!context.options.processor_overrides.is_null() && !context.options.processor_overrides.empty())
