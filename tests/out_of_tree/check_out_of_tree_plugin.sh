@@ -3,11 +3,12 @@
 # LLaVA-1.5) against the installed package only, drop it into VLM_PLUGIN_PATH, and use it from the
 # unchanged installed host: list it, write a tiny random checkpoint, validate it, and generate from an image.
 set -euo pipefail
-build_dir="$1"; source_dir="$2"
+# check_out_of_tree_plugin.sh BUILD_DIR SOURCE_DIR [CXX_COMPILER [CXX_FLAGS]]: the host build's compiler and flags.
+build_dir="$1"; source_dir="$2"; compiler="${3:-}"; flags="${4:-}"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
 cmake -S "$source_dir/sdk/examples/llava" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+  -DCMAKE_PREFIX_PATH="$work/prefix" ${compiler:+-DCMAKE_CXX_COMPILER="$compiler"} -DCMAKE_CXX_FLAGS="$flags" >/dev/null
 cmake --build "$work/build" >/dev/null
 test -f "$work/build/libvlm_plugin_llava.so"
 vlm() { VLM_PLUGIN_PATH="$work/build" "$work/prefix/bin/vlm" "$@"; }

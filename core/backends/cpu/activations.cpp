@@ -102,7 +102,7 @@ void softmax(const Tensor& x, Tensor& out) {
 #pragma omp simd reduction(max : max)
     for (int64_t i = 0; i < d; ++i) max = std::max(max, in[i]);
     // A row of -inf (everything masked) has no distribution: zeros, as attention does.
-    if (max == -std::numeric_limits<float>::infinity()) {
+    if (only_minus_inf(max)) {
       std::fill(o, o + d, 0.0f);
       return;
     }

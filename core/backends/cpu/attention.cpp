@@ -109,7 +109,7 @@ float update_row(float* row, int64_t first, int64_t end, int64_t keys, float sca
   float block_max = kMinusInf;
 #pragma omp simd reduction(max : block_max)
   for (int64_t j = first; j < end; ++j) block_max = std::max(block_max, row[j]);
-  if (block_max == kMinusInf) {  // everything here masked: contributes nothing
+  if (only_minus_inf(block_max)) {  // everything here masked: contributes nothing
     std::fill(row + first, row + end, 0.0f);
     return 1.0f;
   }

@@ -6,8 +6,14 @@
 // results below 2^-126 (x < -87.34) flush to 0, which only ever feeds softmax sums; NaN stays NaN.
 #include <bit>
 #include <cstdint>
+#include <limits>
 
 namespace vlm::cpu {
+
+// Whether a maximum taken with `#pragma omp simd reduction(max : m)` saw nothing but -inf (a fully masked
+// row). OpenMP compilers start that reduction at different values, -inf (GCC) or -FLT_MAX (clang), so
+// "equals -inf" is not a portable test.
+inline bool only_minus_inf(float max) { return max <= std::numeric_limits<float>::lowest(); }
 
 #pragma omp declare simd
 inline float vector_exp(float x) {
