@@ -41,7 +41,7 @@ OrderedJson read_json_file(const std::string& path) {
   check_json_depth(text, path);
   try {
     return OrderedJson::parse(text);
-  } catch (const OrderedJson::parse_error& e) {
+  } catch (const OrderedJson::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     fail("{}: invalid JSON: {}", path, e.what());
   }
 }
@@ -60,7 +60,7 @@ void for_each_jsonl_object(const std::string& path,
     check_json_depth(line, where);
     try {
       object = OrderedJson::parse(line);
-    } catch (const OrderedJson::parse_error& e) {
+    } catch (const OrderedJson::exception& e) {
       fail("{}: invalid JSON: {}", where, e.what());
     }
     if (!object.is_object()) fail("{}: expected a JSON object, got {}", where, object.type_name());

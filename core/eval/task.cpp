@@ -37,7 +37,8 @@ std::string read_bytes(const fs::path& file) {
 // Checks `object`'s keys against `known`; an unknown key is an Error at its line.
 void known_keys(const YamlDocument& y, const std::string& pointer, const OrderedJson& object,
                 std::initializer_list<const char*> known) {
-  for (const auto& [key, value] : object.items()) {
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();  // a plain reference: clang 14 cannot capture structured bindings
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; }))
       fail("{}: unknown key '{}' (known here: {})", y.where(pointer + "/" + key), key, fmt::join(known, ", "));
   }
@@ -315,7 +316,7 @@ std::vector<RawDocument> read_dataset(const fs::path& file) {
           try {
             fields[header[c]] = OrderedJson::parse(cell);
             continue;
-          } catch (const OrderedJson::parse_error&) {
+          } catch (const OrderedJson::exception&) {  // not JSON after all (or a number beyond double): text
           }
         }
         fields[header[c]] = cell;

@@ -62,6 +62,8 @@ ConfigView ConfigView::parse(std::string_view text, std::string file) {
       if (text[i] == '\n') { ++line; column = 1; } else { ++column; }
     }
     fail("{}:{}:{}: invalid JSON ({})", file, line, column, e.what());
+  } catch (const Json::exception& e) {  // out_of_range: a number like 1e999
+    fail("{}: invalid JSON ({})", file, e.what());
   }
   if (!json.is_object()) fail("{}: expected a JSON object at the top level", file);
   return ConfigView(std::make_shared<const Json>(std::move(json)), std::move(file));

@@ -27,7 +27,7 @@ Json parse_json(std::string_view text, std::string_view file) {
     Json j = Json::parse(text);
     if (!j.is_object()) fail("{}: expected a JSON object", file);
     return j;
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     fail("{}: {}", file, e.what());
   }
 }

@@ -130,7 +130,7 @@ ChatRequest parse_chat_request(const std::string& text, const GenerationConfig& 
   }
   try {
     body = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     bad(fmt::format("the body is not valid JSON: {}", e.what()));
   }
   if (!body.is_object()) bad("the body must be a JSON object");

@@ -219,6 +219,11 @@ const std::vector<Case>& bad_cases() {
          write_file(c / "config.json", "{\"model_type\": \"qwen2_vl\",\n  \"hidden_size\": 64,,\n}");
          return run_args(c);
        }, 1, {"checkpoint/config.json:2:21", "invalid JSON"}},
+      {"config.json with a number no double holds", [] {  // a fuzz finding: nlohmann's out_of_range escaped
+         const fs::path c = checkpoint_copy("config-huge-number");
+         write_file(c / "config.json", "{\"model_type\": \"qwen2_vl\", \"rope_theta\": 1e999}");
+         return run_args(c);
+       }, 1, {"checkpoint/config.json: invalid JSON", "1e999"}},
       {"config.json nested a million levels deep", [] {
          const fs::path c = checkpoint_copy("config-deep");
          write_file(c / "config.json", std::string(1000000, '[') + std::string(1000000, ']'));
@@ -310,6 +315,10 @@ const std::vector<Case>& bad_cases() {
       {"a messages file that is not JSON", [] {
          return run_args(fixture_dir() / "checkpoint", {"--messages", write_in("messages-json", "m.json", "[{\"role\": \"user\",\n \"content\": }]").string()});
        }, 1, {"m.json"}},
+      {"a messages file with a number no double holds", [] {  // a fuzz finding (fuzz_messages)
+         return run_args(fixture_dir() / "checkpoint", {"--messages", write_in("messages-number", "m.json",
+                         R"([{"role": 3E333, "content": "hi"}])").string()});
+       }, 1, {"m.json: invalid JSON", "3E333"}},
       {"a message without a role", [] {
          return run_args(fixture_dir() / "checkpoint", {"--messages", write_in("messages-role", "m.json", R"([{"content": "hi"}])").string()});
        }, 1, {"m.json", "message 0", "role"}},
