@@ -7,6 +7,7 @@
 #   VLM_CMAKE_ARGS=... extra CMake arguments (e.g. -DVLM_WITH_CUDA=OFF)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/install_packages.sh
 
 packages=(
   build-essential cmake ninja-build pkg-config ccache
@@ -21,17 +22,7 @@ packages=(
   catch2                                      # tests
 )
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_packages "${packages[@]}"
 
 # The CUDA toolkit is not a Debian package here; it is used when nvcc is present (e.g. /usr/local/cuda).
 if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
