@@ -294,7 +294,7 @@ std::vector<RawDocument> read_dataset(const fs::path& file) {
   if (error || !fs::exists(status)) fail("{}: dataset file not found", file.string());
   if (!fs::is_regular_file(status)) fail("{}: the dataset is not a regular file", file.string());
   const std::string text = read_bytes(file);
-  if (!text_detail::is_valid_utf8(text)) fail("{}: not valid UTF-8", file.string());
+  check_utf8(text, file.string());
   std::vector<RawDocument> docs;
   std::string extension = file.extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return char(std::tolower(c)); });

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "../text/utf8.hpp"
+
 namespace vlm {
 
 namespace {
@@ -46,6 +48,18 @@ void check_json_depth(std::string_view text, std::string_view where) {
     } else if (c == ']' || c == '}') {
       --depth;
     }
+  }
+}
+
+void check_utf8(std::string_view text, std::string_view where) {
+  size_t line = 1;
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '\n') ++line;
+    const size_t length = text_detail::valid_sequence_length(text, i);
+    if (length == 0)
+      fail("{}:{}: invalid UTF-8 (byte 0x{:02X} at offset {}); text files must be UTF-8", where, line,
+           static_cast<unsigned char>(text[i]), i);
+    i += length;
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "vlm/io/config.hpp"
 #include "vlm/util/error.hpp"
 
 namespace vlm {
@@ -83,6 +84,7 @@ YamlDocument load_yaml(const std::filesystem::path& file) {
   if (!in) fail("{}: cannot open", file.string());
   std::stringstream text;
   text << in.rdbuf();
+  check_utf8(text.str(), file.string());  // yaml-cpp passes invalid bytes through into strings
   YamlDocument doc;
   doc.file = file;
   YAML::Node root;

@@ -63,7 +63,11 @@ Prompt conversation_to_prompt(const OrderedJson& messages, const fs::path& base,
     const auto& content = message["content"];
     if (content.is_string()) continue;
     if (!content.is_array()) fail("{}: content must be a string or a list of items", at);
-    for (const auto& item : content) {
+    for (size_t i = 0; i < content.size(); ++i) {
+      const OrderedJson& item = content[i];
+      if (!item.is_object()) fail("{}: content item {} must be an object, not {}", at, i, item.type_name());
+      if (item.contains("type") && !item["type"].is_string())
+        fail("{}: content item {}: \"type\" must be a string", at, i);
       const std::string type = item.value("type", "");
       if (type == "image" || (type.empty() && item.contains("image")))
         prompt.images.push_back(load_image(media_path(item, "image", base, at), options));
@@ -102,11 +106,18 @@ std::vector<Prompt> prompts_from_messages_file(const std::string& path) {
   const OrderedJson json = read_json_file(path);
   const fs::path base = fs::path(path).parent_path();
   std::vector<Prompt> prompts;
-  if (json.is_array() && !json.empty() && json[0].is_array()) {
-    for (size_t i = 0; i < json.size(); ++i)
-      prompts.push_back(conversation_to_prompt(json[i], base, fmt::format("{}: conversation {}", path, i)));
-  } else {
-    prompts.push_back(conversation_to_prompt(json, base, path));
+  std::string where = path;
+  try {
+    if (json.is_array() && !json.empty() && json[0].is_array()) {
+      for (size_t i = 0; i < json.size(); ++i) {
+        where = fmt::format("{}: conversation {}", path, i);
+        prompts.push_back(conversation_to_prompt(json[i], base, where));
+      }
+    } else {
+      prompts.push_back(conversation_to_prompt(json, base, path));
+    }
+  } catch (const OrderedJson::exception& e) {  // a value of a type the checks above did not foresee
+    fail("{}: unexpected JSON: {}", where, e.what());
   }
   return prompts;
 }

@@ -121,7 +121,8 @@ std::string error_json(int status, const std::string& message, const std::string
   return Json{{"error", error}}.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-ChatRequest parse_chat_request(const std::string& text, const GenerationConfig& defaults, const ImagePolicy& policy) {
+// The body, checked field by field; parse_chat_request adds the net for any type the checks miss.
+static ChatRequest parse_chat_body(const std::string& text, const GenerationConfig& defaults, const ImagePolicy& policy) {
   Json body;
   try {
     check_json_depth(text, "the body");
@@ -157,7 +158,9 @@ ChatRequest parse_chat_request(const std::string& text, const GenerationConfig& 
   if (body.contains("modalities") && body["modalities"] != Json::array({"text"})) unsupported("modalities", "text output only");
 
   ChatRequest request;
-  request.model = body.value("model", "");
+  if (body.contains("model") && !body["model"].is_string() && !body["model"].is_null())
+    bad("'model' must be a string", "model");
+  request.model = body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>() : "";
   if (body.contains("stream")) {
     if (!body["stream"].is_boolean()) bad("'stream' must be true or false", "stream");
     request.stream = body["stream"].get<bool>();
@@ -277,6 +280,14 @@ ChatRequest parse_chat_request(const std::string& text, const GenerationConfig& 
   request.prompt.messages = messages;
   request.prompt.add_generation_prompt = true;
   return request;
+}
+
+ChatRequest parse_chat_request(const std::string& text, const GenerationConfig& defaults, const ImagePolicy& policy) {
+  try {
+    return parse_chat_body(text, defaults, policy);
+  } catch (const Json::exception& e) {  // a value of a type no check above foresaw: still the client's 400
+    bad(fmt::format("the body has a value of an unexpected type: {}", e.what()));
+  }
 }
 
 }  // namespace vlm::host::serve

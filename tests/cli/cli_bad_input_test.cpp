@@ -319,6 +319,10 @@ const std::vector<Case>& bad_cases() {
          return run_args(fixture_dir() / "checkpoint", {"--messages", write_in("messages-number", "m.json",
                          R"([{"role": 3E333, "content": "hi"}])").string()});
        }, 1, {"m.json: invalid JSON", "3E333"}},
+      {"a content item that is not an object", [] {  // a fuzz finding (fuzz_messages)
+         return run_args(fixture_dir() / "checkpoint", {"--messages", write_in("messages-item", "m.json",
+                         R"([{"role": "user", "content": [{"type": "text", "text": "hi"}, 11111]}])").string()});
+       }, 1, {"m.json: message 0: content item 1 must be an object, not number"}},
       {"a message without a role", [] {
          return run_args(fixture_dir() / "checkpoint", {"--messages", write_in("messages-role", "m.json", R"([{"content": "hi"}])").string()});
        }, 1, {"m.json", "message 0", "role"}},
@@ -354,6 +358,10 @@ const std::vector<Case>& bad_cases() {
          const fs::path task = write_in("eval-field", "task.yaml", "task: broken\ndataset: {path: data.jsonl}\ndoc_to_text: \"{{ q }}\"\n");
          return std::vector<std::string>{"eval", task.string(), "--predictions", task.string(), "--output", scratch("eval-field-out").string()};
        }, 1, {"task.yaml:1", "missing required key 'doc_to_target'"}},
+      {"an eval task that is not UTF-8", [] {  // a fuzz finding (fuzz_eval_task): the bytes reached JSON and threw
+         const fs::path task = write_in("eval-utf8", "task.yaml", "task: t\n# caf\xe9 in Latin-1\ndataset: {path: d.jsonl}\n");
+         return std::vector<std::string>{"eval", task.string(), "--predictions", task.string(), "--output", scratch("eval-utf8-out").string()};
+       }, 1, {"task.yaml:2: invalid UTF-8 (byte 0xE9"}},
       {"an eval dataset line that is not JSON", [] {
          const fs::path dir = scratch("eval-line");
          write_file(dir / "data.jsonl", "{\"q\": \"a\", \"a\": \"b\"}\n{\"q\": oops}\n");

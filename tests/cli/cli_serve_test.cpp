@@ -202,6 +202,7 @@ TEST_CASE("vlm serve answers bad requests with OpenAI-shaped errors and the righ
   CHECK(error_of("{not json").first == 400);
   // A number no double holds is nlohmann's out_of_range, not a parse_error: still the client's 400 (fuzz finding).
   CHECK(error_of(R"({"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 1e999})").first == 400);
+  CHECK(error_of(R"({"model": 0, "messages": [{"role": "user", "content": "hi"}]})").first == 400);  // fuzz finding
   // 100000 levels deep (inside the 1 MB body limit): refused by the depth limit, the server survives.
   const std::string deep = R"({"messages": )" + std::string(100000, '[') + std::string(100000, ']') + "}";
   const auto [deep_status, deep_error] = error_of(deep);

@@ -24,6 +24,9 @@ constexpr int kMaxJsonDepth = 256;
 // Error "<where>: JSON nested deeper than 256 levels (line L)" when `text` nests deeper than kMaxJsonDepth.
 // A linear scan (strings skipped), run before parsing.
 void check_json_depth(std::string_view text, std::string_view where);
+// Error "<where>:<line>: invalid UTF-8 (byte 0xNN)" at the first byte of `text` that is not UTF-8: text files
+// (YAML, CSV) must be, or their strings cannot become JSON later.
+void check_utf8(std::string_view text, std::string_view where);
 
 class ConfigView {
  public:
